@@ -84,14 +84,15 @@ class LineParser {
  private:
   struct Cursor;
 
-  ParseStatus ParseLine(std::string_view input, bool final, size_t* line_end);
-  bool ParseKey(Cursor* c);
-  bool ParseFields(Cursor* c);
-  bool ParseFieldValue(Cursor* c, FieldView* field);
-  bool ParseTimestamp(Cursor* c);
-  bool CheckTags(const Cursor& c);
-  bool Fail(size_t offset, std::string_view reason);
-  size_t SkipBadLine(std::string_view input, bool final, bool* complete) const;
+  ParseStatus ParseLine(std::string_view input, bool final, size_t* line_end, size_t* newlines);
+  ParseStatus NeedMoreOrTooLong(std::string_view input, size_t* consumed);
+  bool ParseKey(Cursor* c, size_t start, size_t* content_end);
+  bool CheckTags();
+  bool ParseFields(Cursor* c, size_t* content_end);
+  bool ParseFieldValue(Cursor* c, size_t* pos, FieldView* field);
+  bool ParseTimestamp(Cursor* c, size_t* content_end);
+  bool Fail(size_t offset, std::string_view reason);  // always returns false
+  size_t Offset(std::string_view part) const;          // from the start of the line
 
   ParserOptions options_;
   PointView point_;
@@ -99,6 +100,9 @@ class LineParser {
   std::vector<FieldView> fields_;
   std::vector<TagView> sorted_tags_;
   ParseError error_;
+  const char* line_start_ = nullptr;
+  size_t error_resume_ = 0;  // where a bad line's end is searched from, if past the error
+  bool discarding_ = false;  // inside a line already rejected as too long
 };
 
 }  // namespace inflow

@@ -1,0 +1,458 @@
+// The line protocol parser. Its rules follow InfluxDB 1.x's models package
+// (points.go) closely enough that the two accept the same lines; the
+// comments name the reference function where a rule is surprising.
+
+#include "inflow/line_parser.h"
+
+#include <algorithm>
+#include <array>
+#include <cstring>
+
+#include "number.h"
+
+namespace inflow {
+
+namespace {
+
+// Bytes that end or escape a name (measurement, tag key or value, field
+// key). Everything else is copied through by the scanning loops' fast path.
+constexpr std::array<bool, 256> MakeNameStops() {
+  std::array<bool, 256> t{};
+  for (unsigned char c : {',', ' ', '=', '\\', '\n', '\r'}) t[c] = true;
+  return t;
+}
+constexpr std::array<bool, 256> kNameStop = MakeNameStops();
+
+constexpr std::array<bool, 256> MakeStringStops() {
+  std::array<bool, 256> t{};
+  for (unsigned char c : {'"', '\\', '\n'}) t[c] = true;
+  return t;
+}
+constexpr std::array<bool, 256> kStringStop = MakeStringStops();
+
+// InfluxDB skips these between the parts of a line (skipWhitespace).
+inline bool IsBlank(char c) { return c == ' ' || c == '\t' || c == '\0'; }
+
+inline bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+
+// Length of the series key InfluxDB derives for a field: key, a four-byte
+// separator, field key (seriesKeySize).
+constexpr size_t kFieldKeySeparatorBytes = 4;
+
+}  // namespace
+
+// The scanning state of one line. Offsets are from the start of the line,
+// which is the start of the input given to Parse.
+struct LineParser::Cursor {
+  const char* in;
+  size_t size;  // bytes available
+  bool final;
+  size_t newlines = 0;      // newlines inside string fields
+  bool need_more = false;   // a string field runs past the end of the input
+
+  // A line ends at a newline, at a CR LF pair, or at the end of the input.
+  bool AtLineEnd(size_t i) const {
+    return i >= size || in[i] == '\n' || (in[i] == '\r' && i + 1 < size && in[i + 1] == '\n');
+  }
+
+  size_t SkipBlanks(size_t i) const {
+    while (i < size && IsBlank(in[i])) ++i;
+    return i;
+  }
+};
+
+LineParser::LineParser(const ParserOptions& options) : options_(options) {
+  tags_.reserve(16);
+  fields_.reserve(16);
+}
+
+bool LineParser::Fail(size_t offset, std::string_view reason) {
+  error_.offset = offset;
+  error_.reason.assign(reason);
+  return false;
+}
+
+ParseStatus LineParser::Parse(std::string_view input, bool final, size_t* consumed,
+                              size_t* newlines) {
+  *consumed = 0;
+  *newlines = 0;
+  if (input.empty()) return final ? ParseStatus::kSkip : ParseStatus::kNeedMore;
+
+  if (discarding_) {
+    // The rest of a line already reported as too long.
+    const void* nl = std::memchr(input.data(), '\n', input.size());
+    if (nl == nullptr) {
+      *consumed = input.size();
+      discarding_ = !final;
+      return ParseStatus::kSkip;
+    }
+    discarding_ = false;
+    *consumed = static_cast<size_t>(static_cast<const char*>(nl) - input.data()) + 1;
+    *newlines = 1;
+    return ParseStatus::kSkip;
+  }
+
+  // A stream's partial line waits for more input; most of the time no
+  // newline means exactly that, without a parse.
+  if (!final && std::memchr(input.data(), '\n', input.size()) == nullptr) {
+    return NeedMoreOrTooLong(input, consumed);
+  }
+
+  size_t line_end = 0;  // offset just past the line ending
+  ParseStatus status = ParseLine(input, final, &line_end, newlines);
+  if (status == ParseStatus::kNeedMore) return NeedMoreOrTooLong(input, consumed);
+  *consumed = line_end;
+  return status;
+}
+
+ParseStatus LineParser::NeedMoreOrTooLong(std::string_view input, size_t* consumed) {
+  if (input.size() <= options_.max_line_bytes) return ParseStatus::kNeedMore;
+  Fail(options_.max_line_bytes, "line too long");
+  *consumed = input.size();
+  discarding_ = true;
+  return ParseStatus::kError;
+}
+
+ParseStatus LineParser::ParseLine(std::string_view input, bool final, size_t* line_end,
+                                  size_t* newlines) {
+  Cursor c{input.data(), input.size(), final};
+  line_start_ = c.in;
+  size_t start = c.SkipBlanks(0);
+
+  if (c.AtLineEnd(start) || c.in[start] == '#') {
+    // A blank line or a comment. A comment ends at its first newline, even
+    // where InfluxDB's line splitter would let a quote in it run on.
+    const void* nl = std::memchr(c.in + start, '\n', c.size - start);
+    if (nl == nullptr) {
+      if (!final) return ParseStatus::kNeedMore;
+      *line_end = c.size;
+      return ParseStatus::kSkip;
+    }
+    *line_end = static_cast<size_t>(static_cast<const char*>(nl) - c.in) + 1;
+    *newlines = 1;
+    return ParseStatus::kSkip;
+  }
+
+  tags_.clear();
+  fields_.clear();
+  point_ = PointView{};
+  error_resume_ = 0;
+
+  size_t content_end = 0;
+  bool ok = ParseKey(&c, start, &content_end) && ParseFields(&c, &content_end) &&
+            ParseTimestamp(&c, &content_end);
+  if (c.need_more) return ParseStatus::kNeedMore;
+
+  if (ok) {
+    // content_end is where the line's last token ends; the line ending
+    // follows after any trailing blanks.
+    size_t i = c.SkipBlanks(content_end);
+    if (i >= c.size) {
+      if (!final) return ParseStatus::kNeedMore;
+      *line_end = c.size;
+    } else {
+      *line_end = i + (c.in[i] == '\r' ? 2 : 1);
+      ++c.newlines;
+    }
+    if (content_end - start > options_.max_line_bytes) {
+      ok = Fail(start + options_.max_line_bytes, "line too long");
+    } else {
+      point_.line = std::string_view(c.in + start, content_end - start);
+      point_.tags = tags_;
+      point_.fields = fields_;
+      *newlines = c.newlines;
+      return ParseStatus::kPoint;
+    }
+  }
+
+  // A bad line ends at the first newline after the error (or after the
+  // place the parser chose to resume from, past a string field it could
+  // read): what follows is the next line, whatever the bad line held.
+  size_t resume = std::max(error_.offset, error_resume_);
+  const void* nl = resume < c.size ? std::memchr(c.in + resume, '\n', c.size - resume) : nullptr;
+  if (nl == nullptr) {
+    if (!final) return ParseStatus::kNeedMore;
+    *line_end = c.size;
+    *newlines = c.newlines;
+  } else {
+    *line_end = static_cast<size_t>(static_cast<const char*>(nl) - c.in) + 1;
+    *newlines = c.newlines + 1;
+  }
+  return ParseStatus::kError;
+}
+
+// Scans a measurement, tag key or tag value from i to the first byte that
+// ends it: `,`, ` `, a line end, and `=` if equals_stops. In these parts a
+// byte directly after a backslash is escaped, so in `a\\,b` the comma is
+// part of the name, as in InfluxDB (scanMeasurement, scanTagsKey,
+// scanTagsValue). Returns the offset of the ending byte, or npos when a
+// backslash escapes a newline, which inflow never allows.
+static size_t ScanName(const char* in, size_t size, size_t i, bool equals_stops) {
+  for (;;) {
+    while (i < size && !kNameStop[static_cast<unsigned char>(in[i])]) ++i;
+    if (i >= size) return size;
+    switch (in[i]) {
+      case '\\':
+        // Every byte of a run of backslashes, and the byte after it, is escaped.
+        while (i < size && in[i] == '\\') ++i;
+        if (i >= size) return size;
+        if (in[i] == '\n') return std::string_view::npos;
+        ++i;
+        continue;
+      case '=':
+        if (!equals_stops) {
+          ++i;
+          continue;
+        }
+        return i;
+      case '\r':
+        if (i + 1 < size && in[i + 1] == '\n') return i;
+        ++i;
+        continue;
+      default:  // ',', ' ', '\n'
+        return i;
+    }
+  }
+}
+
+bool LineParser::ParseKey(Cursor* c, size_t start, size_t* content_end) {
+  const char* in = c->in;
+  if (in[start] == ',') return Fail(start, "missing measurement");
+
+  size_t i = ScanName(in, c->size, start, /*equals_stops=*/false);
+  if (i == std::string_view::npos) return Fail(start, "backslash before the end of the line");
+  point_.measurement = std::string_view(in + start, i - start);
+
+  while (!c->AtLineEnd(i) && in[i] == ',') {
+    size_t key = i + 1;
+    if (c->AtLineEnd(key) || in[key] == ' ' || in[key] == ',' || in[key] == '=') {
+      return Fail(key, "missing tag key");
+    }
+    size_t eq = ScanName(in, c->size, key, /*equals_stops=*/true);
+    if (eq == std::string_view::npos) return Fail(key, "backslash before the end of the line");
+    if (c->AtLineEnd(eq) || in[eq] != '=') return Fail(eq, "missing tag value");
+
+    size_t value = eq + 1;
+    if (c->AtLineEnd(value) || in[value] == ',' || in[value] == ' ') {
+      return Fail(value, "missing tag value");
+    }
+    // A tag value may start with `=` (scanTagsValue checks only from its
+    // second byte on); after that an unescaped `=` is an error.
+    size_t end = ScanName(in, c->size, in[value] == '\\' ? value : value + 1, true);
+    if (end == std::string_view::npos) return Fail(value, "backslash before the end of the line");
+    if (!c->AtLineEnd(end) && in[end] == '=') return Fail(end, "unescaped '=' in tag value");
+    tags_.push_back(TagView{std::string_view(in + key, eq - key),
+                            std::string_view(in + value, end - value)});
+    i = end;
+  }
+
+  if (c->AtLineEnd(i)) return Fail(i, "missing fields");
+  // in[i] == ' ': the key ends here.
+  point_.key = std::string_view(in + start, i - start);
+  if (point_.key.size() > kMaxKeyBytes) return Fail(start, "series key longer than 65535 bytes");
+  if (tags_.size() > 1 && !CheckTags()) return false;
+  *content_end = i;
+  return true;
+}
+
+// Duplicate tag keys are an error. Keys are compared as written: InfluxDB's
+// escaping of keys is one-to-one, so equal keys are equal as written.
+bool LineParser::CheckTags() {
+  bool sorted = true;
+  for (size_t j = 1; j < tags_.size(); ++j) {
+    int cmp = tags_[j - 1].key.compare(tags_[j].key);
+    if (cmp == 0) return Fail(Offset(tags_[j].key), "duplicate tag key");
+    if (cmp > 0) sorted = false;
+  }
+  if (sorted) return true;
+
+  sorted_tags_.assign(tags_.begin(), tags_.end());
+  std::sort(sorted_tags_.begin(), sorted_tags_.end(),
+            [](const TagView& a, const TagView& b) { return a.key < b.key; });
+  for (size_t j = 1; j < sorted_tags_.size(); ++j) {
+    if (sorted_tags_[j - 1].key == sorted_tags_[j].key) {
+      // Point at the later of the two in the line.
+      const char* later = std::max(sorted_tags_[j - 1].key.data(), sorted_tags_[j].key.data());
+      return Fail(static_cast<size_t>(later - line_start_), "duplicate tag key");
+    }
+  }
+  return true;
+}
+
+size_t LineParser::Offset(std::string_view part) const {
+  return static_cast<size_t>(part.data() - line_start_);
+}
+
+bool LineParser::ParseFields(Cursor* c, size_t* content_end) {
+  const char* in = c->in;
+  size_t i = c->SkipBlanks(*content_end + 1);
+  size_t fields_start = i;
+  if (c->AtLineEnd(i)) return Fail(i, "missing fields");
+
+  for (;;) {
+    // The field key. Here a backslash escapes the byte after it as a pair
+    // (scanFields), unlike in the names before.
+    size_t key = i;
+    for (;;) {
+      while (i < c->size && !kNameStop[static_cast<unsigned char>(in[i])]) ++i;
+      if (i < c->size && in[i] == '\\') {
+        if (i + 1 < c->size && in[i + 1] == '\n') {
+          return Fail(i, "backslash before the end of the line");
+        }
+        i += 2;
+        continue;
+      }
+      if (i < c->size && in[i] == '\r' && !c->AtLineEnd(i)) {
+        ++i;
+        continue;
+      }
+      break;
+    }
+    if (i > c->size) i = c->size;  // a backslash was the last byte
+    if (i == key) return Fail(i, "missing field key");
+    if (c->AtLineEnd(i) || in[i] != '=') return Fail(i, "missing field value");
+    if (in[i - 1] == '\\') {
+      // InfluxDB's field iterator would take this `=` as escaped and read a
+      // different key than its parser checked (scanTo versus scanFields).
+      return Fail(i - 1, "field key ends with a backslash");
+    }
+    if (point_.key.size() + kFieldKeySeparatorBytes + (i - key) > kMaxKeyBytes) {
+      return Fail(key, "series key and field key longer than 65535 bytes");
+    }
+
+    FieldView field;
+    field.key = std::string_view(in + key, i - key);
+    i += 1;
+    if (c->AtLineEnd(i) || in[i] == ',' || in[i] == ' ') return Fail(i, "missing field value");
+    if (!ParseFieldValue(c, &i, &field)) return false;
+    fields_.push_back(field);
+
+    if (c->AtLineEnd(i)) break;
+    if (in[i] == ' ') break;
+    // in[i] == ','
+    ++i;
+  }
+  point_.field_set = std::string_view(in + fields_start, i - fields_start);
+  *content_end = i;
+  return true;
+}
+
+bool LineParser::ParseFieldValue(Cursor* c, size_t* pos, FieldView* field) {
+  const char* in = c->in;
+  size_t start = *pos;
+  size_t i = start;
+
+  if (in[i] == '"') {
+    ++i;
+    size_t escapes = 0;  // `\\` and `\"` pairs, for the unescaped length
+    for (;;) {
+      while (i < c->size && !kStringStop[static_cast<unsigned char>(in[i])]) ++i;
+      if (i >= c->size) {
+        if (!c->final) {
+          c->need_more = true;
+          return false;
+        }
+        return Fail(start, "unterminated string");
+      }
+      if (in[i] == '"') break;
+      if (in[i] == '\n') {
+        ++c->newlines;
+        ++i;
+        continue;
+      }
+      // A backslash: it and the next byte are a pair.
+      if (i + 1 < c->size && (in[i + 1] == '"' || in[i + 1] == '\\')) ++escapes;
+      if (i + 1 < c->size && in[i + 1] == '\n') ++c->newlines;
+      i += 2;
+    }
+    size_t raw = i - start - 1;
+    ++i;  // past the closing quote
+    if (raw - escapes > kMaxStringBytes) {
+      error_resume_ = i;
+      return Fail(start, "string longer than 65536 bytes");
+    }
+    if (!c->AtLineEnd(i) && in[i] != ',' && in[i] != ' ') {
+      // InfluxDB accepts this and stores a different string.
+      return Fail(i, "unexpected text after string");
+    }
+    field->type = FieldType::kString;
+    field->value = std::string_view(in + start, i - start);
+    *pos = i;
+    return true;
+  }
+
+  // A number or a boolean runs to the next `,`, ` ` or line end.
+  while (!c->AtLineEnd(i) && in[i] != ',' && in[i] != ' ') ++i;
+  std::string_view token(in + start, i - start);
+  field->value = token;
+  *pos = i;
+
+  char first = token[0];
+  if (IsDigit(first) || first == '-' || first == '.') {
+    NumberCheck check = CheckNumber(token, &field->type);
+    switch (check) {
+      case NumberCheck::kOk:
+        if (field->type == FieldType::kUnsigned && !options_.allow_unsigned) {
+          return Fail(start, "unsigned integers are not enabled");
+        }
+        return true;
+      case NumberCheck::kInvalid:
+        return Fail(start, "invalid number");
+      case NumberCheck::kIntegerOutOfRange:
+        return Fail(start, "integer out of range");
+      case NumberCheck::kUnsignedOutOfRange:
+        return Fail(start, "unsigned integer out of range");
+      case NumberCheck::kFloatOutOfRange:
+        return Fail(start, "float out of range");
+    }
+  }
+  if (first == 'N' || first == 'n') return Fail(start, "invalid number (NaN is not supported)");
+
+  // Exactly the spellings of scanBoolean.
+  bool valid = false;
+  switch (token.size()) {
+    case 1:
+      valid = first == 't' || first == 'T' || first == 'f' || first == 'F';
+      break;
+    case 4:
+      valid = token == "true" || token == "True" || token == "TRUE";
+      break;
+    case 5:
+      valid = token == "false" || token == "False" || token == "FALSE";
+      break;
+    default:
+      break;
+  }
+  if (!valid) return Fail(start, "invalid boolean");
+  field->type = FieldType::kBoolean;
+  return true;
+}
+
+bool LineParser::ParseTimestamp(Cursor* c, size_t* content_end) {
+  const char* in = c->in;
+  size_t i = c->SkipBlanks(*content_end);
+  if (c->AtLineEnd(i)) return true;  // no timestamp; trailing blanks are fine
+
+  size_t start = i;
+  if (in[i] == '-') ++i;
+  while (i < c->size && IsDigit(in[i])) ++i;
+  if (!c->AtLineEnd(i) && in[i] != ' ') return Fail(i, "invalid timestamp");
+  std::string_view text(in + start, i - start);
+
+  int64_t value = 0;
+  if (!ParseTimestampValue(text, options_.precision, &value)) {
+    if (text == "-" || text.empty()) return Fail(start, "invalid timestamp");
+    return Fail(start, "timestamp out of range");
+  }
+  // Only spaces may follow a timestamp.
+  size_t end = i;
+  while (i < c->size && in[i] == ' ') ++i;
+  if (!c->AtLineEnd(i)) return Fail(i, "unexpected text after timestamp");
+
+  point_.timestamp_ns = value;
+  point_.timestamp_text = text;
+  *content_end = end;
+  return true;
+}
+
+}  // namespace inflow

@@ -103,9 +103,29 @@ bool ParseFloat(std::string_view text, double* value) {
 }
 
 bool ParseInt64(std::string_view text, int64_t* value) {
-  const char* end = text.data() + text.size();
-  auto [ptr, ec] = std::from_chars(text.data(), end, *value);
-  return ec == std::errc() && ptr == end;
+  // Timestamps take this path for every point; from_chars is kept for the
+  // rare long forms (leading zeros).
+  bool negative = !text.empty() && text[0] == '-';
+  std::string_view digits = negative ? text.substr(1) : text;
+  if (digits.empty() || digits.size() > 19) {
+    const char* end = text.data() + text.size();
+    auto [ptr, ec] = std::from_chars(text.data(), end, *value);
+    return ec == std::errc() && ptr == end;
+  }
+  uint64_t v = 0;  // 19 digits cannot overflow 64 bits unsigned
+  for (char c : digits) {
+    if (!IsDigit(c)) return false;
+    v = v * 10 + static_cast<uint64_t>(c - '0');
+  }
+  constexpr uint64_t kMax = static_cast<uint64_t>(INT64_MAX);
+  if (negative) {
+    if (v > kMax + 1) return false;
+    *value = static_cast<int64_t>(0 - v);
+  } else {
+    if (v > kMax) return false;
+    *value = static_cast<int64_t>(v);
+  }
+  return true;
 }
 
 bool ParseUint64(std::string_view text, uint64_t* value) {

@@ -65,6 +65,8 @@ inline bool IsBlank(char c) { return c == ' ' || c == '\t' || c == '\0'; }
 
 inline bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 
+constexpr std::string_view kBackslashNewline = "backslash before the end of the line";
+
 // Length of the series key InfluxDB derives for a field: key, a four-byte
 // separator, field key (seriesKeySize).
 constexpr size_t kFieldKeySeparatorBytes = 4;
@@ -153,13 +155,19 @@ ParseStatus LineParser::ParseLine(std::string_view input, bool final, size_t* li
     // A blank line or a comment. A comment ends at its first newline, even
     // where InfluxDB's line splitter would let a quote in it run on.
     const void* nl = std::memchr(c.in + start, '\n', c.size - start);
+    size_t content_end = c.size;
     if (nl == nullptr) {
       if (!final) return ParseStatus::kNeedMore;
       *line_end = c.size;
-      return ParseStatus::kSkip;
+    } else {
+      content_end = static_cast<size_t>(static_cast<const char*>(nl) - c.in);
+      *line_end = content_end + 1;
+      *newlines = 1;
     }
-    *line_end = static_cast<size_t>(static_cast<const char*>(nl) - c.in) + 1;
-    *newlines = 1;
+    if (content_end > options_.max_line_bytes) {
+      Fail(options_.max_line_bytes, "line too long");
+      return ParseStatus::kError;
+    }
     return ParseStatus::kSkip;
   }
 
@@ -203,11 +211,11 @@ ParseStatus LineParser::ParseLine(std::string_view input, bool final, size_t* li
   if (nl == nullptr) {
     if (!final) return ParseStatus::kNeedMore;
     *line_end = c.size;
-    *newlines = c.newlines;
   } else {
     *line_end = static_cast<size_t>(static_cast<const char*>(nl) - c.in) + 1;
-    *newlines = c.newlines + 1;
   }
+  // Not c.newlines: a string left open may have counted past the line's end.
+  *newlines = static_cast<size_t>(std::count(c.in, c.in + *line_end, '\n'));
   return ParseStatus::kError;
 }
 
@@ -215,9 +223,11 @@ ParseStatus LineParser::ParseLine(std::string_view input, bool final, size_t* li
 // ends it: `,`, ` `, a line end, and `=` if equals_stops. In these parts a
 // byte directly after a backslash is escaped, so in `a\\,b` the comma is
 // part of the name, as in InfluxDB (scanMeasurement, scanTagsKey,
-// scanTagsValue). Returns the offset of the ending byte, or npos when a
-// backslash escapes a newline, which inflow never allows.
-static size_t ScanName(const char* in, size_t size, size_t i, bool equals_stops) {
+// scanTagsValue). Returns the offset of the ending byte. A backslash before a
+// newline, which inflow never takes as an escape, sets *escaped_newline and
+// returns the backslash's offset.
+static size_t ScanName(const char* in, size_t size, size_t i, bool equals_stops,
+                       bool* escaped_newline) {
   for (;;) {
     i = FindNameStop(in, i, size);
     if (i >= size) return size;
@@ -226,7 +236,10 @@ static size_t ScanName(const char* in, size_t size, size_t i, bool equals_stops)
         // Every byte of a run of backslashes, and the byte after it, is escaped.
         while (i < size && in[i] == '\\') ++i;
         if (i >= size) return size;
-        if (in[i] == '\n') return std::string_view::npos;
+        if (in[i] == '\n') {
+          *escaped_newline = true;
+          return i - 1;
+        }
         ++i;
         continue;
       case '=':
@@ -249,8 +262,9 @@ bool LineParser::ParseKey(Cursor* c, size_t start, size_t* content_end) {
   const char* in = c->in;
   if (in[start] == ',') return Fail(start, "missing measurement");
 
-  size_t i = ScanName(in, c->size, start, /*equals_stops=*/false);
-  if (i == std::string_view::npos) return Fail(start, "backslash before the end of the line");
+  bool escaped_newline = false;
+  size_t i = ScanName(in, c->size, start, /*equals_stops=*/false, &escaped_newline);
+  if (escaped_newline) return Fail(i, kBackslashNewline);
   point_.measurement = std::string_view(in + start, i - start);
 
   while (!c->AtLineEnd(i) && in[i] == ',') {
@@ -258,8 +272,8 @@ bool LineParser::ParseKey(Cursor* c, size_t start, size_t* content_end) {
     if (c->AtLineEnd(key) || in[key] == ' ' || in[key] == ',' || in[key] == '=') {
       return Fail(key, "missing tag key");
     }
-    size_t eq = ScanName(in, c->size, key, /*equals_stops=*/true);
-    if (eq == std::string_view::npos) return Fail(key, "backslash before the end of the line");
+    size_t eq = ScanName(in, c->size, key, /*equals_stops=*/true, &escaped_newline);
+    if (escaped_newline) return Fail(eq, kBackslashNewline);
     if (c->AtLineEnd(eq) || in[eq] != '=') return Fail(eq, "missing tag value");
 
     size_t value = eq + 1;
@@ -268,8 +282,9 @@ bool LineParser::ParseKey(Cursor* c, size_t start, size_t* content_end) {
     }
     // A tag value may start with `=` (scanTagsValue checks only from its
     // second byte on); after that an unescaped `=` is an error.
-    size_t end = ScanName(in, c->size, in[value] == '\\' ? value : value + 1, true);
-    if (end == std::string_view::npos) return Fail(value, "backslash before the end of the line");
+    size_t end = ScanName(in, c->size, in[value] == '\\' ? value : value + 1,
+                          /*equals_stops=*/true, &escaped_newline);
+    if (escaped_newline) return Fail(end, kBackslashNewline);
     if (!c->AtLineEnd(end) && in[end] == '=') return Fail(end, "unescaped '=' in tag value");
     tags_.push_back(TagView{std::string_view(in + key, eq - key),
                             std::string_view(in + value, end - value)});
@@ -327,7 +342,7 @@ bool LineParser::ParseFields(Cursor* c, size_t* content_end) {
       i = FindNameStop(in, i, c->size);
       if (i < c->size && in[i] == '\\') {
         if (i + 1 < c->size && in[i + 1] == '\n') {
-          return Fail(i, "backslash before the end of the line");
+          return Fail(i, kBackslashNewline);
         }
         i += 2;
         continue;
@@ -344,7 +359,7 @@ bool LineParser::ParseFields(Cursor* c, size_t* content_end) {
     if (in[i - 1] == '\\') {
       // InfluxDB's field iterator would take this `=` as escaped and read a
       // different key than its parser checked (scanTo versus scanFields).
-      return Fail(i - 1, "field key ends with a backslash");
+      return Fail(key, "field key ends with a backslash");
     }
     if (point_.key.size() + kFieldKeySeparatorBytes + (i - key) > kMaxKeyBytes) {
       return Fail(key, "series key and field key longer than 65535 bytes");
@@ -516,7 +531,7 @@ bool LineParser::ParseTimestamp(Cursor* c, size_t* content_end) {
   size_t start = i;
   if (in[i] == '-') ++i;
   while (i < c->size && IsDigit(in[i])) ++i;
-  if (!c->AtLineEnd(i) && in[i] != ' ') return Fail(i, "invalid timestamp");
+  if (!c->AtLineEnd(i) && in[i] != ' ') return Fail(start, "invalid timestamp");
   std::string_view text(in + start, i - start);
 
   int64_t value = 0;
@@ -531,6 +546,7 @@ bool LineParser::ParseTimestamp(Cursor* c, size_t* content_end) {
 
   point_.timestamp_ns = value;
   point_.timestamp_text = text;
+  point_.precision = options_.precision;
   *content_end = end;
   return true;
 }

@@ -60,6 +60,10 @@ Status CheckMeasurement(std::string_view name) {
 Status CheckFieldKey(std::string_view key) {
   Status s = CheckName(key, "field key");
   if (!s.ok()) return s;
+  if (key[0] == '\t' || key[0] == '\0') {
+    // Parsers skip blanks before the first field, and no escape keeps them.
+    return Status::Error("field key starts with a tab or NUL, which parsers skip");
+  }
   size_t run = 0;
   for (char c : key) {
     if (c == '\\') {
@@ -259,6 +263,24 @@ void AppendCanonicalTags(const PointView& point, std::string* out) {
 
 }  // namespace
 
+void AppendForwardLine(const PointView& point, int64_t received_ns, std::string* out) {
+  if (!point.timestamp_ns) {
+    out->append(point.line);
+    out->push_back(' ');
+    AppendInteger(received_ns, out);
+  } else {
+    if (point.precision == Precision::kNanoseconds) {
+      out->append(point.line);
+    } else {
+      // The timestamp is the last part of the line.
+      size_t ts_offset = static_cast<size_t>(point.timestamp_text.data() - point.line.data());
+      out->append(point.line.substr(0, ts_offset));
+      AppendInteger(*point.timestamp_ns, out);
+    }
+  }
+  out->push_back('\n');
+}
+
 void AppendSeriesKey(const PointView& point, std::string* out) {
   AppendCanonicalMeasurement(point.measurement, out);
   AppendCanonicalTags(point, out);
@@ -292,11 +314,8 @@ void AppendCanonical(const PointView& point, std::string* out) {
   }
   if (point.timestamp_ns) {
     out->push_back(' ');
-    int64_t value = 0;
-    // The text was validated by the parser; print it without leading zeros.
-    std::from_chars(point.timestamp_text.data(),
-                    point.timestamp_text.data() + point.timestamp_text.size(), value);
-    AppendInteger(value, out);
+    // In the unit it was written in, without leading zeros.
+    AppendInteger(*point.timestamp_ns / PrecisionMultiplier(point.precision), out);
   }
 }
 

@@ -43,10 +43,11 @@ struct Field {
 // On failure, returns an error that names the offending part and leaves
 // *out unchanged. It fails for: an empty measurement or field list; an empty
 // key or tag value; a name containing a newline; a name ending in a
-// backslash; a measurement starting with `#`, a tab or a NUL byte; a field
-// key with an odd run of backslashes before `,`, ` `, `=` or `"`; duplicate
-// tag keys; a float that is NaN or infinite; a string over kMaxStringBytes
-// bytes; a timestamp outside InfluxDB's range.
+// backslash; a measurement or field key starting with a tab or a NUL byte; a
+// measurement starting with `#`; a field key with an odd run of backslashes
+// before `,`, ` ` or `=`; duplicate tag keys; a float that is NaN or
+// infinite; a string over kMaxStringBytes bytes; a timestamp outside
+// InfluxDB's range; a series key over kMaxKeyBytes bytes.
 Status AppendLine(std::string_view measurement, std::span<const Tag> tags,
                   std::span<const Field> fields, std::optional<int64_t> timestamp,
                   Precision precision, std::string* out);
@@ -57,6 +58,13 @@ Status AppendLine(std::string_view measurement, std::span<const Tag> tags,
 // `false`, integers without leading zeros, and the timestamp as written
 // (in the precision it was parsed with), if the line had one.
 void AppendCanonical(const PointView& point, std::string* out);
+
+// Appends the line of a parsed point to *out as it will be sent to InfluxDB
+// with precision=ns, and a newline: byte for byte when it has a timestamp in
+// nanoseconds; with its timestamp converted to nanoseconds when it was
+// parsed with another precision; and with `received_ns` appended when it
+// has none, so that a batch sent twice stores each point once.
+void AppendForwardLine(const PointView& point, int64_t received_ns, std::string* out);
 
 // Appends the series key of a parsed point to *out: its measurement and
 // tags, sorted by key, in canonical form (`cpu,host=a,region=b`). Two lines

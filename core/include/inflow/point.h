@@ -65,7 +65,9 @@ struct FieldView {
 };
 
 struct PointView {
-  std::string_view line;         // the whole line, without its line ending
+  // The line from its measurement to the end of its last part: without
+  // leading or trailing blanks and without its line ending.
+  std::string_view line;
   std::string_view measurement;  // escaped, as written
   std::string_view key;          // measurement and tags as written
   std::string_view field_set;    // the fields as written
@@ -76,6 +78,7 @@ struct PointView {
   // precision; nullopt when the line has none.
   std::optional<int64_t> timestamp_ns;
   std::string_view timestamp_text;  // as written; empty when the line has none
+  Precision precision = Precision::kNanoseconds;  // the unit of timestamp_text
 };
 
 // Removes the escapes of each part of a line. Line protocol escapes differ

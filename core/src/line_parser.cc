@@ -65,11 +65,17 @@ inline bool IsBlank(char c) { return c == ' ' || c == '\t' || c == '\0'; }
 
 inline bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 
+// InfluxDB reserves the name for the timestamp column.
+constexpr std::string_view kTimeKey = "time";
+
 constexpr std::string_view kBackslashNewline = "backslash before the end of the line";
 
 // Length of the series key InfluxDB derives for a field: key, a four-byte
 // separator, field key (seriesKeySize).
 constexpr size_t kFieldKeySeparatorBytes = 4;
+
+// Up to this many fields, repeated keys are looked for pair by pair.
+constexpr size_t kPairwiseFieldCheckMax = 16;
 
 }  // namespace
 
@@ -286,8 +292,12 @@ bool LineParser::ParseKey(Cursor* c, size_t start, size_t* content_end) {
                           /*equals_stops=*/true, &escaped_newline);
     if (escaped_newline) return Fail(end, kBackslashNewline);
     if (!c->AtLineEnd(end) && in[end] == '=') return Fail(end, "unescaped '=' in tag value");
-    tags_.push_back(TagView{std::string_view(in + key, eq - key),
-                            std::string_view(in + value, end - value)});
+    std::string_view tag_key(in + key, eq - key);
+    if (tag_key == kTimeKey) {
+      // InfluxDB drops such a point ("invalid tag key").
+      return Fail(key, "tag key 'time' is not allowed");
+    }
+    tags_.push_back(TagView{tag_key, std::string_view(in + value, end - value)});
     i = end;
   }
 
@@ -379,7 +389,61 @@ bool LineParser::ParseFields(Cursor* c, size_t* content_end) {
   }
   point_.field_set = std::string_view(in + fields_start, i - fields_start);
   *content_end = i;
-  return true;
+  return CheckFields(fields_start);
+}
+
+// InfluxDB stores a line whose field keys repeat with one type (the last
+// value wins) but drops it when their types differ ("field type conflict"),
+// and it drops a field named `time`, and the point if no other is left.
+bool LineParser::CheckFields(size_t fields_start) {
+  bool only_time = true;
+  for (const FieldView& f : fields_) only_time &= f.key == kTimeKey;
+  if (only_time) return Fail(fields_start, "no field other than 'time', which InfluxDB drops");
+
+  if (fields_.size() < 2) return true;
+  bool mixed = false;
+  bool escaped = false;
+  for (const FieldView& f : fields_) {
+    mixed |= f.type != fields_[0].type;
+    escaped |= f.key.find('\\') != std::string_view::npos;
+  }
+  if (!mixed) return true;
+
+  // Keys are compared as InfluxDB reads them: `a"` and `a\"` are one key.
+  auto same_key = [escaped](const FieldView& a, const FieldView& b) {
+    if (!escaped) return a.key == b.key;
+    return UnescapeFieldKey(a.key) == UnescapeFieldKey(b.key);
+  };
+  if (fields_.size() <= kPairwiseFieldCheckMax) {
+    for (size_t j = 1; j < fields_.size(); ++j) {
+      for (size_t k = 0; k < j; ++k) {
+        if (fields_[k].type != fields_[j].type && same_key(fields_[k], fields_[j])) {
+          return Fail(Offset(fields_[j].key), "field repeated with a different type");
+        }
+      }
+    }
+    return true;
+  }
+  // Many fields: sort (unescaped key, position) pairs instead.
+  std::vector<std::pair<std::string, size_t>> keys;
+  keys.reserve(fields_.size());
+  for (size_t j = 0; j < fields_.size(); ++j) {
+    keys.emplace_back(escaped ? UnescapeFieldKey(fields_[j].key) : std::string(fields_[j].key), j);
+  }
+  std::sort(keys.begin(), keys.end());
+  // Within a run of equal keys, in line order, the first field whose type
+  // differs from the run's first is the first conflict.
+  size_t first_bad = fields_.size();
+  size_t run = 0;
+  for (size_t j = 1; j < keys.size(); ++j) {
+    if (keys[j].first != keys[run].first) {
+      run = j;
+    } else if (fields_[keys[j].second].type != fields_[keys[run].second].type) {
+      first_bad = std::min(first_bad, keys[j].second);
+    }
+  }
+  if (first_bad == fields_.size()) return true;
+  return Fail(Offset(fields_[first_bad].key), "field repeated with a different type");
 }
 
 // Reads the most common numbers: `-?[0-9]+(\.[0-9]*)?` as a float, and

@@ -138,7 +138,15 @@ std::vector<size_t> SortedOrder(size_t count, KeyOf key_of) {
 }  // namespace
 
 void AppendEscapedMeasurement(std::string_view raw, std::string* out) {
-  AppendEscaped(raw, ", ", out);
+  // `=` and `"` need no escape in a measurement, except after a backslash,
+  // which reading would otherwise drop (see UnescapeMeasurement).
+  for (size_t i = 0; i < raw.size(); ++i) {
+    char c = raw[i];
+    if (c == ',' || c == ' ' || ((c == '=' || c == '"') && i > 0 && raw[i - 1] == '\\')) {
+      out->push_back('\\');
+    }
+    out->push_back(c);
+  }
 }
 void AppendEscapedTag(std::string_view raw, std::string* out) { AppendEscaped(raw, ", =", out); }
 void AppendEscapedFieldKey(std::string_view raw, std::string* out) {

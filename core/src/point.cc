@@ -108,7 +108,9 @@ std::string Unescape(std::string_view in, const char (&specials)[N]) {
 
 }  // namespace
 
-std::string UnescapeMeasurement(std::string_view escaped) { return Unescape(escaped, ", "); }
+// InfluxDB names a measurement by Point.Name(), which drops backslashes
+// before `"` and `=` as well (escape.Unescape), though only `,` and ` ` need one.
+std::string UnescapeMeasurement(std::string_view escaped) { return Unescape(escaped, ", =\""); }
 std::string UnescapeTag(std::string_view escaped) { return Unescape(escaped, ", ="); }
 std::string UnescapeFieldKey(std::string_view escaped) { return Unescape(escaped, ", =\""); }
 std::string UnescapeStringValue(std::string_view escaped) { return Unescape(escaped, "\\\""); }

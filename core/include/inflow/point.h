@@ -81,9 +81,11 @@ struct PointView {
   Precision precision = Precision::kNanoseconds;  // the unit of timestamp_text
 };
 
-// Removes the escapes of each part of a line. Line protocol escapes differ
-// by position: measurements escape `,` and ` `; tag keys and values also
-// `=`; field keys also `"`. A backslash before any other byte is literal.
+// Removes the escapes of each part of a line, as InfluxDB reads them: a
+// measurement drops a backslash before `,`, ` `, `=` and `"`; a tag key or
+// value before `,`, ` ` and `=`; a field key before `,`, ` `, `=` and `"`; a
+// string value before `\` and `"`. A backslash before any other byte is
+// literal.
 std::string UnescapeMeasurement(std::string_view escaped);
 std::string UnescapeTag(std::string_view escaped);
 std::string UnescapeFieldKey(std::string_view escaped);

@@ -19,6 +19,7 @@ constexpr size_t kReadChunkBytes = 1 << 20;
 struct CheckOptions {
   std::string precision = "ns";
   bool canonical = false;
+  bool no_unsigned = false;
   std::vector<std::string> files;
 };
 
@@ -91,6 +92,7 @@ bool CheckInput(const std::string& name, std::FILE* file, LineParser* parser, bo
 int RunCheck(const CheckOptions& options) {
   ParserOptions parser_options;
   parser_options.precision = *ParsePrecision(options.precision);
+  parser_options.allow_unsigned = !options.no_unsigned;
   LineParser parser(parser_options);
 
   std::vector<std::string> files = options.files;
@@ -126,6 +128,9 @@ void AddCheckCommand(CLI::App* app, int* exit_code) {
   check->add_flag("--canonical", options->canonical,
                   "Write the canonical form of each valid line to standard output "
                   "(tags sorted, escapes normalized)");
+  check->add_flag("--no-unsigned", options->no_unsigned,
+                  "Reject unsigned fields (7u), as InfluxDB 1.x servers built without "
+                  "unsigned support do");
   check->add_option("FILE", options->files, "Files to check; standard input when none or -");
   check->callback([options, exit_code] { *exit_code = RunCheck(*options); });
 }

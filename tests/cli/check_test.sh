@@ -82,6 +82,13 @@ printf 'cpu s="open\ncpu v=2\n' >"$work/stdin"
 expect "unterminated string" 1 "cpu v=2" "-:1:7: error: unterminated string" \
   -- "$inflow" check --canonical
 
+# Unsigned fields, unless the server cannot take them.
+printf 'disk free=3u\n' >"$work/stdin"
+expect "unsigned accepted" 0 "" "" -- "$inflow" check
+printf 'disk free=3u\n' >"$work/stdin"
+expect "unsigned rejected" 1 "" "-:1:11: error: unsigned integers are not enabled" \
+  -- "$inflow" check --no-unsigned
+
 # Usage errors and unreadable files exit 2.
 "$inflow" check --precision h </dev/null >/dev/null 2>&1
 status=$?

@@ -12,6 +12,7 @@
 #include <emmintrin.h>
 #endif
 
+#include "influx_compat.h"
 #include "number.h"
 
 namespace inflow {
@@ -198,10 +199,15 @@ ParseStatus LineParser::ParseLine(std::string_view input, bool final, size_t* li
       *line_end = i + (c.in[i] == '\r' ? 2 : 1);
       ++c.newlines;
     }
+    std::string_view line(c.in + start, content_end - start);
+    size_t split = kNotFound;
     if (content_end - start > options_.max_line_bytes) {
       ok = Fail(start + options_.max_line_bytes, "line too long");
+    } else if (std::memchr(line.data(), '"', line.size()) != nullptr &&
+               (split = FindSplitDisagreement(line)) != kNotFound) {
+      ok = Fail(start + split, "InfluxDB would split this line elsewhere (check its quotes)");
     } else {
-      point_.line = std::string_view(c.in + start, content_end - start);
+      point_.line = line;
       point_.tags = tags_;
       point_.fields = fields_;
       *newlines = c.newlines;
@@ -272,6 +278,12 @@ bool LineParser::ParseKey(Cursor* c, size_t start, size_t* content_end) {
   size_t i = ScanName(in, c->size, start, /*equals_stops=*/false, &escaped_newline);
   if (escaped_newline) return Fail(i, kBackslashNewline);
   point_.measurement = std::string_view(in + start, i - start);
+  if (size_t bad = point_.measurement.find('\\') == std::string_view::npos
+                       ? kNotFound
+                       : FindUnreadableMeasurementEscape(point_.measurement);
+      bad != kNotFound) {
+    return Fail(start + bad, "measurement with a backslash before an escaped character");
+  }
 
   while (!c->AtLineEnd(i) && in[i] == ',') {
     size_t key = i + 1;
@@ -343,6 +355,7 @@ bool LineParser::ParseFields(Cursor* c, size_t* content_end) {
   size_t i = c->SkipBlanks(*content_end + 1);
   size_t fields_start = i;
   if (c->AtLineEnd(i)) return Fail(i, "missing fields");
+  bool keys_escaped = false;
 
   for (;;) {
     // The field key. Here a backslash escapes the byte after it as a pair
@@ -354,6 +367,7 @@ bool LineParser::ParseFields(Cursor* c, size_t* content_end) {
         if (i + 1 < c->size && in[i + 1] == '\n') {
           return Fail(i, kBackslashNewline);
         }
+        keys_escaped = true;
         i += 2;
         continue;
       }
@@ -389,24 +403,20 @@ bool LineParser::ParseFields(Cursor* c, size_t* content_end) {
   }
   point_.field_set = std::string_view(in + fields_start, i - fields_start);
   *content_end = i;
-  return CheckFields(fields_start);
+  return CheckFields(fields_start, keys_escaped);
 }
 
 // InfluxDB stores a line whose field keys repeat with one type (the last
 // value wins) but drops it when their types differ ("field type conflict"),
 // and it drops a field named `time`, and the point if no other is left.
-bool LineParser::CheckFields(size_t fields_start) {
+bool LineParser::CheckFields(size_t fields_start, bool escaped) {
   bool only_time = true;
   for (const FieldView& f : fields_) only_time &= f.key == kTimeKey;
   if (only_time) return Fail(fields_start, "no field other than 'time', which InfluxDB drops");
 
   if (fields_.size() < 2) return true;
   bool mixed = false;
-  bool escaped = false;
-  for (const FieldView& f : fields_) {
-    mixed |= f.type != fields_[0].type;
-    escaped |= f.key.find('\\') != std::string_view::npos;
-  }
+  for (const FieldView& f : fields_) mixed |= f.type != fields_[0].type;
   if (!mixed) return true;
 
   // Keys are compared as InfluxDB reads them: `a"` and `a\"` are one key.
@@ -593,16 +603,33 @@ bool LineParser::ParseTimestamp(Cursor* c, size_t* content_end) {
   if (c->AtLineEnd(i)) return true;  // no timestamp; trailing blanks are fine
 
   size_t start = i;
-  if (in[i] == '-') ++i;
-  while (i < c->size && IsDigit(in[i])) ++i;
-  if (!c->AtLineEnd(i) && in[i] != ' ') return Fail(start, "invalid timestamp");
+  bool negative = in[i] == '-';
+  if (negative) ++i;
+  // The digits are read as they are scanned; up to 19 fit in 64 bits.
+  size_t digits_start = i;
+  uint64_t magnitude = 0;
+  while (i < c->size && IsDigit(in[i])) {
+    magnitude = magnitude * 10 + static_cast<uint64_t>(in[i] - '0');
+    ++i;
+  }
+  size_t digits = i - digits_start;
+  if (digits == 0 || (!c->AtLineEnd(i) && in[i] != ' ')) return Fail(start, "invalid timestamp");
   std::string_view text(in + start, i - start);
 
   int64_t value = 0;
-  if (!ParseTimestampValue(text, options_.precision, &value)) {
-    if (text == "-" || text.empty()) return Fail(start, "invalid timestamp");
-    return Fail(start, "timestamp out of range");
+  bool in_range;
+  if (digits <= 19) {
+    // As in ParseTimestampValue, without reading the digits again.
+    constexpr uint64_t kMax = static_cast<uint64_t>(INT64_MAX);
+    in_range = magnitude <= (negative ? kMax + 1 : kMax);
+    int64_t v = negative ? static_cast<int64_t>(0 - magnitude) : static_cast<int64_t>(magnitude);
+    in_range = in_range &&
+               !__builtin_mul_overflow(v, PrecisionMultiplier(options_.precision), &value) &&
+               value >= kMinTimestampNs && value <= kMaxTimestampNs;
+  } else {
+    in_range = ParseTimestampValue(text, options_.precision, &value);  // leading zeros
   }
+  if (!in_range) return Fail(start, "timestamp out of range");
   // Only spaces may follow a timestamp.
   size_t end = i;
   while (i < c->size && in[i] == ' ') ++i;

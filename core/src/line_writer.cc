@@ -50,6 +50,14 @@ Status CheckMeasurement(std::string_view name) {
   if (name[0] == '\t' || name[0] == '\0') {
     return Status::Error("measurement starts with a tab or NUL, which parsers skip");
   }
+  for (size_t i = 0; i + 1 < name.size(); ++i) {
+    char next = name[i + 1];
+    if (name[i] == '\\' && (next == ',' || next == ' ' || next == '=' || next == '"')) {
+      // See FindUnreadableMeasurementEscape.
+      return Status::Error("measurement has a backslash before '" + std::string(1, next) +
+                           "', which InfluxDB stores where no query finds it");
+    }
+  }
   return Status::Ok();
 }
 

@@ -90,7 +90,7 @@ class LineParser {
   bool CheckTags();
   bool ParseFields(Cursor* c, size_t* content_end);
   bool ParseFieldValue(Cursor* c, size_t* pos, FieldView* field);
-  bool CheckFields(size_t fields_start);
+  bool CheckFields(size_t fields_start, bool escaped);
   bool ParseTimestamp(Cursor* c, size_t* content_end);
   bool Fail(size_t offset, std::string_view reason);  // always returns false
   size_t Offset(std::string_view part) const;          // from the start of the line

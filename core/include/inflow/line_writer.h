@@ -44,7 +44,8 @@ struct Field {
 // *out unchanged. It fails for: an empty measurement or field list; an empty
 // key or tag value; a name containing a newline; a name ending in a
 // backslash; a measurement or field key starting with a tab or a NUL byte; a
-// measurement starting with `#`; a field key with an odd run of backslashes
+// measurement starting with `#`, or with a backslash before `,`, ` `, `=`
+// or `"` (InfluxDB stores such a point where no query finds it); a field key with an odd run of backslashes
 // before `,`, ` ` or `=`; duplicate tag keys; a float that is NaN or
 // infinite; a string over kMaxStringBytes bytes; a timestamp outside
 // InfluxDB's range; a series key over kMaxKeyBytes bytes.

@@ -1,0 +1,183 @@
+#!/usr/bin/env bash
+# Builds inflow and runs every test, unit and integration: exits non-zero on
+# any failure.
+#
+#   scripts/test.sh
+#
+# Stages:
+#   1. build/       RelWithDebInfo, then ctest (all labels)
+#   2. build-asan/  the same with -DINFLOW_SANITIZE=ON (AddressSanitizer and
+#                   UndefinedBehaviorSanitizer), then ctest
+#
+# Environment:
+#   INFLOW_SKIP_ASAN=1   skip stage 2 (quick local runs; CI runs it)
+#   INFLOW_SKIP_DEPS=1   do not check/install the Debian packages
+#   INFLOW_CTEST_JOBS=N  run N tests at once (default: the number of cores;
+#                        the integration tests start their servers on free
+#                        ports in temporary folders, so they may overlap)
+#   INFLOW_TEST_TIMEOUT  seconds a test may take when it sets no TIMEOUT
+#                        itself (default 300)
+set -euo pipefail
+
+# shellcheck source-path=SCRIPTDIR source=lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+
+ROOT=$(repo_root)
+readonly ROOT
+readonly BUILD_TYPE=RelWithDebInfo
+
+# Totals over the stages, for the summary.
+PASSED=0
+FAILED=0
+SKIPPED=0
+# One line per stage, for the summary.
+STAGE_RESULTS=()
+# Set when a stage failed.
+ANY_FAILURE=0
+# The counts of the last ctest run, as text.
+STAGE_COUNTS=""
+
+# record_stage NAME RESULT: remember how a stage ended (a RESULT with
+# FAILED in it fails the run).
+record_stage() {
+  STAGE_RESULTS+=("$(printf '%-12s %s' "$1" "$2")")
+  if [[ $2 == *FAILED* ]]; then
+    ANY_FAILURE=1
+  fi
+}
+
+# junit_count FILE ATTRIBUTE: an attribute of the <testsuite> element of a
+# ctest JUnit report (0 when absent).
+junit_count() {
+  local value
+  value=$(sed -n "s/^[[:space:]]*$2=\"\([0-9]*\)\".*/\1/p" "$1" | head -n 1)
+  printf '%s\n' "${value:-0}"
+}
+
+# add_counts JUNIT_FILE: add a ctest run's counts to the totals, and put
+# them in STAGE_COUNTS as "P passed, F failed, S skipped".
+add_counts() {
+  local junit=$1 tests failures skipped disabled passed
+  tests=$(junit_count "$junit" tests)
+  failures=$(junit_count "$junit" failures)
+  skipped=$(junit_count "$junit" skipped)
+  disabled=$(junit_count "$junit" disabled)
+  skipped=$((skipped + disabled))
+  passed=$((tests - failures - skipped))
+  PASSED=$((PASSED + passed))
+  FAILED=$((FAILED + failures))
+  SKIPPED=$((SKIPPED + skipped))
+  STAGE_COUNTS="$passed passed, $failures failed, $skipped skipped"
+}
+
+# run_ctest BUILD_DIR: run every test of a tree; the exit code is ctest's.
+# A tree with no test at all is an error (--no-tests=error).
+run_ctest() {
+  local build_dir=$1
+  ctest --test-dir "$build_dir" \
+    --output-on-failure \
+    --no-tests=error \
+    --timeout "${INFLOW_TEST_TIMEOUT:-300}" \
+    --parallel "${INFLOW_CTEST_JOBS:-$(nproc)}" \
+    --output-junit "$build_dir/ctest-junit.xml"
+}
+
+# run_stage NAME BUILD_DIR CMAKE_ARGS...: configure, build and test a tree,
+# recording the outcome. A failed configure or build ends the script (the
+# next stage would fail the same way); failed tests do not.
+run_stage() {
+  local name=$1 build_dir=$2
+  shift 2
+  local started=$SECONDS
+  step "[$name] Configuring $build_dir"
+  if ! configure_tree "$build_dir" "$@"; then
+    record_stage "$name" "CONFIGURE FAILED"
+    finish
+  fi
+  step "[$name] Building $build_dir with $(nproc) jobs"
+  if ! build_tree "$build_dir"; then
+    record_stage "$name" "BUILD FAILED"
+    finish
+  fi
+  step "[$name] Running the tests of $build_dir"
+  rm -f -- "$build_dir/ctest-junit.xml"
+  local status=0
+  run_ctest "$build_dir" || status=$?
+  STAGE_COUNTS="no test report"
+  if [[ -f $build_dir/ctest-junit.xml ]]; then
+    add_counts "$build_dir/ctest-junit.xml"
+  fi
+  local took="$((SECONDS - started))s"
+  if [[ $status -eq 0 ]]; then
+    record_stage "$name" "ok       ($STAGE_COUNTS; $took)"
+  else
+    record_stage "$name" "FAILED   ($STAGE_COUNTS; ctest exit code $status; $took)"
+  fi
+}
+
+# leak_sanitizer_works: whether LeakSanitizer can run here. It stops the
+# process's threads with ptrace, which some sandboxes forbid; it then dies
+# with "LeakSanitizer has encountered a fatal error" instead of reporting.
+# Probed with a program that leaks on purpose.
+leak_sanitizer_works() {
+  local probe_dir output
+  probe_dir=$(mktemp -d)
+  printf '#include <stdlib.h>\nint main(void) { void *volatile p = malloc(64); p = 0; return p != 0; }\n' \
+    >"$probe_dir/leak.c"
+  if ! cc -fsanitize=address -g -o "$probe_dir/leak" "$probe_dir/leak.c" 2>/dev/null; then
+    rm -rf -- "$probe_dir"
+    return 1
+  fi
+  output=$(ASAN_OPTIONS=detect_leaks=1 "$probe_dir/leak" 2>&1 || true)
+  rm -rf -- "$probe_dir"
+  [[ $output == *"detected memory leaks"* ]]
+}
+
+# sanitizer_environment: export the sanitizers' options for stage 2.
+sanitizer_environment() {
+  local detect_leaks=1
+  if ! leak_sanitizer_works; then
+    # LeakSanitizer needs ptrace, which this machine's sandbox does not
+    # allow: leak checking is off here, the rest of ASan stays on.
+    warn "LeakSanitizer does not work on this machine (no ptrace?): running with detect_leaks=0"
+    detect_leaks=0
+  fi
+  export ASAN_OPTIONS="detect_leaks=${detect_leaks}:check_initialization_order=1:strict_string_checks=1"
+  export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+  info "ASAN_OPTIONS=$ASAN_OPTIONS"
+  info "UBSAN_OPTIONS=$UBSAN_OPTIONS"
+}
+
+# finish: print the summary and exit (non-zero on any failure). The last
+# line counts the tests of all stages.
+finish() {
+  local line
+  printf '\n==> [%s] Summary\n' "$INFLOW_SCRIPT_NAME"
+  for line in "${STAGE_RESULTS[@]}"; do
+    printf '    %s\n' "$line"
+  done
+  if [[ ${INFLOW_SKIP_ASAN:-0} == 1 ]]; then
+    printf '    %-12s %s\n' asan "skipped (INFLOW_SKIP_ASAN=1)"
+  fi
+  if [[ $ANY_FAILURE -eq 0 ]]; then
+    printf 'RESULT: every test passed\n'
+  else
+    printf 'RESULT: FAILED (see the stages above)\n'
+  fi
+  printf 'summary: %d passed, %d failed, %d skipped\n' "$PASSED" "$FAILED" "$SKIPPED"
+  exit "$ANY_FAILURE"
+}
+
+main() {
+  cd "$ROOT"
+  install_deps
+  run_stage release "$ROOT/build" -DCMAKE_BUILD_TYPE="$BUILD_TYPE"
+  if [[ ${INFLOW_SKIP_ASAN:-0} != 1 ]]; then
+    step "[asan] Checking the sanitizers' runtime"
+    sanitizer_environment
+    run_stage asan "$ROOT/build-asan" -DCMAKE_BUILD_TYPE="$BUILD_TYPE" -DINFLOW_SANITIZE=ON
+  fi
+  finish
+}
+
+main "$@"

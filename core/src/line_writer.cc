@@ -5,6 +5,7 @@
 #include <cmath>
 #include <vector>
 
+#include "influx_compat.h"
 #include "inflow/line_parser.h"
 
 namespace inflow {
@@ -179,11 +180,21 @@ Status AppendLine(std::string_view measurement, std::span<const Tag> tags,
   for (const Tag& tag : tags) {
     if (!(s = CheckName(tag.key, "tag key")).ok()) return s;
     if (!(s = CheckName(tag.value, "value of tag '" + tag.key + "'")).ok()) return s;
+    if (tag.key == "time") return Status::Error("tag key 'time' is not allowed");
   }
-  for (const Field& field : fields) {
+  bool only_time = true;
+  for (size_t i = 0; i < fields.size(); ++i) {
+    const Field& field = fields[i];
     if (!(s = CheckFieldKey(field.key)).ok()) return s;
     if (!(s = CheckValue(field)).ok()) return s;
+    only_time &= field.key == "time";
+    for (size_t j = 0; j < i; ++j) {
+      if (fields[j].key == field.key && fields[j].value.index() != field.value.index()) {
+        return Status::Error("field '" + field.key + "' repeated with a different type");
+      }
+    }
   }
+  if (only_time) return Status::Error("no field other than 'time', which InfluxDB drops");
   if (timestamp) {
     int64_t ns;
     if (__builtin_mul_overflow(*timestamp, PrecisionMultiplier(precision), &ns) ||
@@ -228,6 +239,12 @@ Status AppendLine(std::string_view measurement, std::span<const Tag> tags,
   if (timestamp) {
     line.push_back(' ');
     AppendInteger(*timestamp, &line);
+  }
+  if (line.find('"') != std::string::npos) {
+    if (size_t at = FindSplitDisagreement(line); at != kNotFound) {
+      return Status::Error("InfluxDB would split this line elsewhere (its quote at byte " +
+                           std::to_string(at) + ")");
+    }
   }
   line.push_back('\n');
   out->append(line);

@@ -46,9 +46,11 @@ struct Field {
 // backslash; a measurement or field key starting with a tab or a NUL byte; a
 // measurement starting with `#`, or with a backslash before `,`, ` `, `=`
 // or `"` (InfluxDB stores such a point where no query finds it); a field key with an odd run of backslashes
-// before `,`, ` ` or `=`; duplicate tag keys; a float that is NaN or
-// infinite; a string over kMaxStringBytes bytes; a timestamp outside
-// InfluxDB's range; a series key over kMaxKeyBytes bytes.
+// before `,`, ` ` or `=`; duplicate tag keys; a tag key `time`; fields all
+// named `time`; a field key repeated with a different type; a float that is
+// NaN or infinite; a string over kMaxStringBytes bytes; a timestamp outside
+// InfluxDB's range; a series key over kMaxKeyBytes bytes; a line that
+// InfluxDB's line splitter would read otherwise (see LineParser).
 Status AppendLine(std::string_view measurement, std::span<const Tag> tags,
                   std::span<const Field> fields, std::optional<int64_t> timestamp,
                   Precision precision, std::string* out);

@@ -18,12 +18,12 @@ size_t FindUnreadableMeasurementEscape(std::string_view m) {
   return kNotFound;
 }
 
-size_t FindSplitDisagreement(std::string_view line) {
+size_t ScanLine(std::string_view text, size_t* open_quote) {
   bool quoted = false, fields = false;
   size_t equals = 0, commas = 0, opened = 0;
-  for (size_t i = 0; i < line.size(); ++i) {
-    char ch = line[i];
-    if (ch == '\\' && i + 1 < line.size()) {
+  for (size_t i = 0; i < text.size(); ++i) {
+    char ch = text[i];
+    if (ch == '\\' && i + 1 < text.size()) {
       ++i;
       continue;
     }
@@ -45,7 +45,14 @@ size_t FindSplitDisagreement(std::string_view line) {
     }
     if (ch == '\n' && !quoted) return i;
   }
-  return quoted ? opened : kNotFound;
+  *open_quote = quoted ? opened : kNotFound;
+  return kNotFound;
+}
+
+size_t FindSplitDisagreement(std::string_view line) {
+  size_t open_quote = kNotFound;
+  size_t newline = ScanLine(line, &open_quote);
+  return newline != kNotFound ? newline : open_quote;
 }
 
 }  // namespace inflow

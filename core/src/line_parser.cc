@@ -181,7 +181,6 @@ ParseStatus LineParser::ParseLine(std::string_view input, bool final, size_t* li
   tags_.clear();
   fields_.clear();
   point_ = PointView{};
-  error_resume_ = 0;
 
   size_t content_end = 0;
   bool ok = ParseKey(&c, start, &content_end) && ParseFields(&c, &content_end) &&
@@ -215,18 +214,21 @@ ParseStatus LineParser::ParseLine(std::string_view input, bool final, size_t* li
     }
   }
 
-  // A bad line ends at the first newline after the error (or after the
-  // place the parser chose to resume from, past a string field it could
-  // read): what follows is the next line, whatever the bad line held.
-  size_t resume = std::max(error_.offset, error_resume_);
-  const void* nl = resume < c.size ? std::memchr(c.in + resume, '\n', c.size - resume) : nullptr;
-  if (nl == nullptr) {
+  // A bad line ends where InfluxDB's line splitter ends it, so that what
+  // follows is the line InfluxDB would see next, never a piece of a string
+  // the bad line held. Only a string left open at the end of the input ends
+  // sooner, at the first newline after its quote, so that one stray quote
+  // cannot swallow every line after it.
+  size_t open_quote = kNotFound;
+  size_t newline = ScanLine(input, &open_quote);
+  if (newline == kNotFound) {
     if (!final) return ParseStatus::kNeedMore;
-    *line_end = c.size;
-  } else {
-    *line_end = static_cast<size_t>(static_cast<const char*>(nl) - c.in) + 1;
+    const void* nl = open_quote == kNotFound
+                         ? nullptr
+                         : std::memchr(c.in + open_quote, '\n', c.size - open_quote);
+    newline = nl == nullptr ? c.size : static_cast<size_t>(static_cast<const char*>(nl) - c.in);
   }
-  // Not c.newlines: a string left open may have counted past the line's end.
+  *line_end = std::min(newline + 1, c.size);
   *newlines = static_cast<size_t>(std::count(c.in, c.in + *line_end, '\n'));
   return ParseStatus::kError;
 }
@@ -527,7 +529,6 @@ bool LineParser::ParseFieldValue(Cursor* c, size_t* pos, FieldView* field) {
     size_t raw = i - start - 1;
     ++i;  // past the closing quote
     if (raw - escapes > kMaxStringBytes) {
-      error_resume_ = i;
       return Fail(start, "string longer than 65536 bytes");
     }
     if (!c->AtLineEnd(i) && in[i] != ',' && in[i] != ' ') {

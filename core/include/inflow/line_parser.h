@@ -72,9 +72,11 @@ class LineParser {
   // so that callers can count physical lines.
   //
   // On kPoint, point() is valid until the next call. On kError, error()
-  // describes the first problem, and the whole bad line was consumed: a
-  // string field left open at the end of input ends at its first newline, so
-  // one stray quote cannot swallow the lines after it.
+  // describes the first problem, and the whole bad line was consumed: as
+  // InfluxDB's line splitter delimits it (so no piece of it is read as a
+  // line of its own), except that a string left open at the end of the
+  // input ends at the first newline after its quote, so that one stray
+  // quote cannot swallow the lines after it.
   ParseStatus Parse(std::string_view input, bool final, size_t* consumed, size_t* newlines);
 
   const PointView& point() const { return point_; }
@@ -102,7 +104,6 @@ class LineParser {
   std::vector<TagView> sorted_tags_;
   ParseError error_;
   const char* line_start_ = nullptr;
-  size_t error_resume_ = 0;  // where a bad line's end is searched from, if past the error
   bool discarding_ = false;  // inside a line already rejected as too long
 };
 

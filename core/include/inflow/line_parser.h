@@ -65,7 +65,9 @@ class LineParser {
   // of the line ending. When `input` ends without such a newline, the end of
   // input ends the line if `final` is true; otherwise the result is kNeedMore
   // and nothing is consumed, unless the partial line already exceeds
-  // max_line_bytes, which is an error.
+  // max_line_bytes: that is an error which consumes the input, and the
+  // calls that follow skip (kSkip) the rest of the line up to its next
+  // newline.
   //
   // Sets *consumed to the bytes of the line including its line ending (zero
   // for kNeedMore), and *newlines to the number of newline bytes among them,

@@ -17,6 +17,7 @@
 #include "inflow/point.h"
 #include "inflow/status.h"
 #include "support/influxdb_server.h"
+#include "support/printable.h"
 
 namespace inflow::test {
 
@@ -63,10 +64,6 @@ std::string DescribeStoredPoints(const std::vector<StoredPoint>& points);
 // For GoogleTest's messages: DescribeStoredPoints of the one point.
 void PrintTo(const StoredPoint& point, std::ostream* out);
 
-// `bytes` in double quotes, with C escapes for quotes, backslashes and bytes
-// that are not printable ASCII; a long text shows its start, its length and
-// its end. For failure messages.
-std::string Printable(std::string_view bytes);
 
 }  // namespace inflow::test
 

@@ -6,6 +6,7 @@
 
 #include "inflow/line_parser.h"
 #include "inflow/line_writer.h"
+#include "test_values.h"  // PrintTo(ParseStatus)
 
 namespace inflow {
 namespace {

@@ -20,7 +20,6 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <bit>
 #include <cctype>
 #include <cmath>
 #include <cstdint>
@@ -29,7 +28,6 @@
 #include <limits>
 #include <optional>
 #include <ostream>
-#include <sstream>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -38,43 +36,33 @@
 
 #include "inflow/line_writer.h"  // FieldValue
 #include "inflow/point.h"
+#include "test_values.h"
 
 namespace inflow {
 
-static std::string StatusName(ParseStatus status) {
-  switch (status) {
-    case ParseStatus::kPoint: return "kPoint";
-    case ParseStatus::kSkip: return "kSkip";
-    case ParseStatus::kError: return "kError";
-    case ParseStatus::kNeedMore: return "kNeedMore";
-  }
-  return "ParseStatus(" + std::to_string(static_cast<int>(status)) + ")";
-}
-
 // Readable values in gtest's failure messages (found by argument-dependent lookup).
-static void PrintTo(ParseStatus status, std::ostream* os) { *os << StatusName(status); }
-
 static void PrintTo(FieldType type, std::ostream* os) { *os << "FieldType(" << static_cast<int>(type) << ")"; }
 
 namespace {
 
 using namespace std::string_literals;
 
-constexpr int64_t kInt64Max = std::numeric_limits<int64_t>::max();
-constexpr int64_t kInt64Min = std::numeric_limits<int64_t>::min();
-constexpr uint64_t kUint64Max = std::numeric_limits<uint64_t>::max();
-
-// ---------------------------------------------------------------------------
-// Decoded points: what a line means, independent of how it was spelled.
-
-using TagList = std::vector<std::pair<std::string, std::string>>;
-using FieldList = std::vector<std::pair<std::string, FieldValue>>;
-
-FieldValue Float(double v) { return FieldValue(std::in_place_type<double>, v); }
-FieldValue Int(int64_t v) { return FieldValue(std::in_place_type<int64_t>, v); }
-FieldValue Uint(uint64_t v) { return FieldValue(std::in_place_type<uint64_t>, v); }
-FieldValue Str(std::string v) { return FieldValue(std::in_place_type<std::string>, std::move(v)); }
-FieldValue Bool(bool v) { return FieldValue(std::in_place_type<bool>, v); }
+using test::Bool;
+using test::Decode;
+using test::Decoded;
+using test::Describe;
+using test::FieldList;
+using test::Float;
+using test::Int;
+using test::kInt64Max;
+using test::kInt64Min;
+using test::kUint64Max;
+using test::Printable;
+using test::Same;
+using test::StatusName;
+using test::Str;
+using test::TagList;
+using test::Uint;
 
 FieldType TypeOf(const FieldValue& value) {
   switch (value.index()) {
@@ -84,101 +72,6 @@ FieldType TypeOf(const FieldValue& value) {
     case 3: return FieldType::kString;
     default: return FieldType::kBoolean;
   }
-}
-
-// Equal values of equal type; doubles bit for bit (so -0.0 != 0.0).
-bool SameValue(const FieldValue& a, const FieldValue& b) {
-  if (a.index() != b.index()) return false;
-  if (const double* x = std::get_if<double>(&a)) {
-    return std::bit_cast<uint64_t>(*x) == std::bit_cast<uint64_t>(std::get<double>(b));
-  }
-  return a == b;
-}
-
-// Bytes made visible: non-printable bytes as \xNN, long text shortened.
-std::string Printable(std::string_view text) {
-  std::string out;
-  const size_t shown = std::min<size_t>(text.size(), 160);
-  for (size_t i = 0; i < shown; ++i) {
-    const unsigned char c = static_cast<unsigned char>(text[i]);
-    if (c == '\\') {
-      out += "\\\\";
-    } else if (c == '"') {
-      out += "\\\"";
-    } else if (c >= 0x20 && c < 0x7f) {
-      out += static_cast<char>(c);
-    } else {
-      char buf[8];
-      std::snprintf(buf, sizeof(buf), "\\x%02x", static_cast<unsigned>(c));
-      out += buf;
-    }
-  }
-  if (shown < text.size()) out += "...(" + std::to_string(text.size()) + " bytes)";
-  return "\"" + out + "\"";
-}
-
-std::string Describe(const FieldValue& value) {
-  std::ostringstream os;
-  switch (value.index()) {
-    case 0: {
-      char buf[40];
-      std::snprintf(buf, sizeof(buf), "%.17g", std::get<double>(value));
-      os << "float " << buf;
-      break;
-    }
-    case 1: os << "integer " << std::get<int64_t>(value); break;
-    case 2: os << "unsigned " << std::get<uint64_t>(value); break;
-    case 3: os << "string " << Printable(std::get<std::string>(value)); break;
-    default: os << "boolean " << (std::get<bool>(value) ? "true" : "false"); break;
-  }
-  return os.str();
-}
-
-struct Decoded {
-  std::string measurement;  // unescaped
-  TagList tags;             // unescaped, in the order written
-  FieldList fields;         // unescaped keys, in the order written
-  std::optional<int64_t> timestamp_ns;
-};
-
-std::string Describe(const Decoded& d) {
-  std::string out = "measurement " + Printable(d.measurement) + ", tags {";
-  for (const auto& [k, v] : d.tags) out += " " + Printable(k) + "=" + Printable(v);
-  out += " }, fields {";
-  for (const auto& [k, v] : d.fields) out += " " + Printable(k) + "=" + Describe(v);
-  out += " }, timestamp ";
-  out += d.timestamp_ns ? std::to_string(*d.timestamp_ns) : std::string("none");
-  return out;
-}
-
-bool Same(const Decoded& a, const Decoded& b) {
-  if (a.measurement != b.measurement || a.tags != b.tags || a.timestamp_ns != b.timestamp_ns) return false;
-  if (a.fields.size() != b.fields.size()) return false;
-  for (size_t i = 0; i < a.fields.size(); ++i) {
-    if (a.fields[i].first != b.fields[i].first || !SameValue(a.fields[i].second, b.fields[i].second)) return false;
-  }
-  return true;
-}
-
-FieldValue DecodeValue(const FieldView& field) {
-  switch (field.type) {
-    case FieldType::kFloat: return Float(field.AsFloat());
-    case FieldType::kInteger: return Int(field.AsInteger());
-    case FieldType::kUnsigned: return Uint(field.AsUnsigned());
-    case FieldType::kString: return Str(field.AsString());
-    case FieldType::kBoolean: return Bool(field.AsBoolean());
-  }
-  ADD_FAILURE() << "unknown field type " << static_cast<int>(field.type);
-  return Bool(false);
-}
-
-Decoded Decode(const PointView& point) {
-  Decoded d;
-  d.measurement = UnescapeMeasurement(point.measurement);
-  for (const TagView& tag : point.tags) d.tags.emplace_back(UnescapeTag(tag.key), UnescapeTag(tag.value));
-  for (const FieldView& field : point.fields) d.fields.emplace_back(UnescapeFieldKey(field.key), DecodeValue(field));
-  d.timestamp_ns = point.timestamp_ns;
-  return d;
 }
 
 // ---------------------------------------------------------------------------

@@ -30,29 +30,28 @@
 #include "inflow/line_parser.h"
 #include "inflow/point.h"
 #include "inflow/status.h"
+#include "test_values.h"
 
 namespace inflow {
-
-static std::string StatusName(ParseStatus status) {
-  switch (status) {
-    case ParseStatus::kPoint: return "kPoint";
-    case ParseStatus::kSkip: return "kSkip";
-    case ParseStatus::kError: return "kError";
-    case ParseStatus::kNeedMore: return "kNeedMore";
-  }
-  return "ParseStatus(" + std::to_string(static_cast<int>(status)) + ")";
-}
-
-// Readable values in gtest's failure messages (found by argument-dependent lookup).
-static void PrintTo(ParseStatus status, std::ostream* os) { *os << StatusName(status); }
-
 namespace {
 
 using namespace std::string_literals;
 
-constexpr int64_t kInt64Max = std::numeric_limits<int64_t>::max();
-constexpr int64_t kInt64Min = std::numeric_limits<int64_t>::min();
-constexpr uint64_t kUint64Max = std::numeric_limits<uint64_t>::max();
+using test::Bool;
+using test::Decode;
+using test::Decoded;
+using test::Describe;
+using test::Float;
+using test::Int;
+using test::kInt64Max;
+using test::kInt64Min;
+using test::kUint64Max;
+using test::Printable;
+using test::Same;
+using test::StatusName;
+using test::Str;
+using test::Uint;
+
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
@@ -60,75 +59,7 @@ const Precision kPrecisions[] = {Precision::kNanoseconds, Precision::kMicrosecon
                                  Precision::kSeconds};
 
 // ---------------------------------------------------------------------------
-// Values and decoded points.
-
-FieldValue Float(double v) { return FieldValue(std::in_place_type<double>, v); }
-FieldValue Int(int64_t v) { return FieldValue(std::in_place_type<int64_t>, v); }
-FieldValue Uint(uint64_t v) { return FieldValue(std::in_place_type<uint64_t>, v); }
-FieldValue Str(std::string v) { return FieldValue(std::in_place_type<std::string>, std::move(v)); }
-FieldValue Bool(bool v) { return FieldValue(std::in_place_type<bool>, v); }
-
-// Equal values of equal type; doubles bit for bit (so -0.0 != 0.0).
-bool SameValue(const FieldValue& a, const FieldValue& b) {
-  if (a.index() != b.index()) return false;
-  if (const double* x = std::get_if<double>(&a)) {
-    return std::bit_cast<uint64_t>(*x) == std::bit_cast<uint64_t>(std::get<double>(b));
-  }
-  return a == b;
-}
-
-// Bytes made visible: non-printable bytes as \xNN, long text shortened.
-std::string Printable(std::string_view text) {
-  std::string out;
-  const size_t shown = std::min<size_t>(text.size(), 200);
-  for (size_t i = 0; i < shown; ++i) {
-    const unsigned char c = static_cast<unsigned char>(text[i]);
-    if (c == '\\') {
-      out += "\\\\";
-    } else if (c == '"') {
-      out += "\\\"";
-    } else if (c >= 0x20 && c < 0x7f) {
-      out += static_cast<char>(c);
-    } else {
-      char buf[8];
-      std::snprintf(buf, sizeof(buf), "\\x%02x", static_cast<unsigned>(c));
-      out += buf;
-    }
-  }
-  if (shown < text.size()) out += "...(" + std::to_string(text.size()) + " bytes)";
-  return "\"" + out + "\"";
-}
-
-std::string Describe(const FieldValue& value) {
-  switch (value.index()) {
-    case 0: {
-      char buf[48];
-      std::snprintf(buf, sizeof(buf), "float %.17g", std::get<double>(value));
-      return buf;
-    }
-    case 1: return "integer " + std::to_string(std::get<int64_t>(value));
-    case 2: return "unsigned " + std::to_string(std::get<uint64_t>(value));
-    case 3: return "string " + Printable(std::get<std::string>(value));
-    default: return std::get<bool>(value) ? "boolean true" : "boolean false";
-  }
-}
-
-struct Decoded {
-  std::string measurement;                                 // unescaped
-  std::vector<std::pair<std::string, std::string>> tags;   // unescaped
-  std::vector<std::pair<std::string, FieldValue>> fields;  // unescaped keys
-  std::optional<int64_t> timestamp_ns;
-};
-
-std::string Describe(const Decoded& d) {
-  std::string out = "measurement " + Printable(d.measurement) + ", tags {";
-  for (const auto& [k, v] : d.tags) out += " " + Printable(k) + "=" + Printable(v);
-  out += " }, fields {";
-  for (const auto& [k, v] : d.fields) out += " " + Printable(k) + "=" + Describe(v);
-  out += " }, timestamp ";
-  out += d.timestamp_ns ? std::to_string(*d.timestamp_ns) : std::string("none");
-  return out;
-}
+// Decoded points.
 
 // The same point: tags as a set (they may be reordered), fields by key.
 bool SamePoint(Decoded a, Decoded b) {
@@ -137,32 +68,7 @@ bool SamePoint(Decoded a, Decoded b) {
   const auto by_key = [](const auto& x, const auto& y) { return x.first < y.first; };
   std::stable_sort(a.fields.begin(), a.fields.end(), by_key);
   std::stable_sort(b.fields.begin(), b.fields.end(), by_key);
-  if (a.measurement != b.measurement || a.tags != b.tags || a.timestamp_ns != b.timestamp_ns) return false;
-  if (a.fields.size() != b.fields.size()) return false;
-  for (size_t i = 0; i < a.fields.size(); ++i) {
-    if (a.fields[i].first != b.fields[i].first || !SameValue(a.fields[i].second, b.fields[i].second)) return false;
-  }
-  return true;
-}
-
-FieldValue DecodeValue(const FieldView& field) {
-  switch (field.type) {
-    case FieldType::kFloat: return Float(field.AsFloat());
-    case FieldType::kInteger: return Int(field.AsInteger());
-    case FieldType::kUnsigned: return Uint(field.AsUnsigned());
-    case FieldType::kString: return Str(field.AsString());
-    case FieldType::kBoolean: return Bool(field.AsBoolean());
-  }
-  return Bool(false);
-}
-
-Decoded Decode(const PointView& point) {
-  Decoded d;
-  d.measurement = UnescapeMeasurement(point.measurement);
-  for (const TagView& tag : point.tags) d.tags.emplace_back(UnescapeTag(tag.key), UnescapeTag(tag.value));
-  for (const FieldView& field : point.fields) d.fields.emplace_back(UnescapeFieldKey(field.key), DecodeValue(field));
-  d.timestamp_ns = point.timestamp_ns;
-  return d;
+  return Same(a, b);
 }
 
 // What AppendLine was given, as the parser should read it back.

@@ -301,17 +301,20 @@ bool LineParser::ParseKey(Cursor* c, size_t start, size_t* content_end) {
     return Fail(start + bad, "measurement with a backslash before an escaped character");
   }
 
-  while (!c->AtLineEnd(i) && in[i] == ',') {
+  // The checks below look at the byte that ends a part first: a line end
+  // is neither `,` nor `=`, so most need no AtLineEnd.
+  while (i < c->size && in[i] == ',') {
     size_t key = i + 1;
-    if (c->AtLineEnd(key) || in[key] == ' ' || in[key] == ',' || in[key] == '=') {
+    if (key >= c->size || in[key] == ' ' || in[key] == ',' || in[key] == '=' ||
+        c->AtLineEnd(key)) {
       return Fail(key, "missing tag key");
     }
     size_t eq = ScanName(in, c->size, key, /*equals_stops=*/true, &escaped_newline);
     if (escaped_newline) return Fail(eq, kBackslashNewline);
-    if (c->AtLineEnd(eq) || in[eq] != '=') return Fail(eq, "missing tag value");
+    if (eq >= c->size || in[eq] != '=') return Fail(eq, "missing tag value");
 
     size_t value = eq + 1;
-    if (c->AtLineEnd(value) || in[value] == ',' || in[value] == ' ') {
+    if (value >= c->size || in[value] == ',' || in[value] == ' ' || c->AtLineEnd(value)) {
       return Fail(value, "missing tag value");
     }
     // A tag value may start with `=` (scanTagsValue checks only from its
@@ -319,7 +322,7 @@ bool LineParser::ParseKey(Cursor* c, size_t start, size_t* content_end) {
     size_t end = ScanName(in, c->size, in[value] == '\\' ? value : value + 1,
                           /*equals_stops=*/true, &escaped_newline);
     if (escaped_newline) return Fail(end, kBackslashNewline);
-    if (!c->AtLineEnd(end) && in[end] == '=') return Fail(end, "unescaped '=' in tag value");
+    if (end < c->size && in[end] == '=') return Fail(end, "unescaped '=' in tag value");
     std::string_view tag_key(in + key, eq - key);
     if (tag_key == kTimeKey) {
       // InfluxDB drops such a point ("invalid tag key").
@@ -329,8 +332,8 @@ bool LineParser::ParseKey(Cursor* c, size_t start, size_t* content_end) {
     i = end;
   }
 
-  if (c->AtLineEnd(i)) return Fail(i, "missing fields");
-  // in[i] == ' ': the key ends here.
+  // The key ends at a space, or else at the line's end.
+  if (i >= c->size || in[i] != ' ') return Fail(i, "missing fields");
   point_.key = std::string_view(in + start, i - start);
   if (point_.key.size() > kMaxKeyBytes) return Fail(start, "series key longer than 65535 bytes");
   if (tags_.size() > 1 && !CheckTags()) return false;
@@ -338,12 +341,21 @@ bool LineParser::ParseKey(Cursor* c, size_t start, size_t* content_end) {
   return true;
 }
 
+// Orders keys as string_view::compare does (bytes unsigned), looking at the
+// first byte before calling memcmp: tag keys mostly differ there.
+static int CompareKeys(std::string_view a, std::string_view b) {
+  // Keys are never empty.
+  auto x = static_cast<unsigned char>(a[0]), y = static_cast<unsigned char>(b[0]);
+  if (x != y) return x < y ? -1 : 1;
+  return a.compare(b);
+}
+
 // Duplicate tag keys are an error. Keys are compared as written: InfluxDB's
 // escaping of keys is one-to-one, so equal keys are equal as written.
 bool LineParser::CheckTags() {
   bool sorted = true;
   for (size_t j = 1; j < tags_.size(); ++j) {
-    int cmp = tags_[j - 1].key.compare(tags_[j].key);
+    int cmp = CompareKeys(tags_[j - 1].key, tags_[j].key);
     if (cmp == 0) return Fail(Offset(tags_[j].key), "duplicate tag key");
     if (cmp > 0) sorted = false;
   }
@@ -395,7 +407,7 @@ bool LineParser::ParseFields(Cursor* c, size_t* content_end) {
     }
     if (i > c->size) i = c->size;  // a backslash was the last byte
     if (i == key) return Fail(i, "missing field key");
-    if (c->AtLineEnd(i) || in[i] != '=') return Fail(i, "missing field value");
+    if (i >= c->size || in[i] != '=') return Fail(i, "missing field value");
     if (in[i - 1] == '\\') {
       // InfluxDB's field iterator would take this `=` as escaped and read a
       // different key than its parser checked (scanTo versus scanFields).
@@ -408,13 +420,14 @@ bool LineParser::ParseFields(Cursor* c, size_t* content_end) {
     FieldView field;
     field.key = std::string_view(in + key, i - key);
     i += 1;
-    if (c->AtLineEnd(i) || in[i] == ',' || in[i] == ' ') return Fail(i, "missing field value");
+    if (i >= c->size || in[i] == ',' || in[i] == ' ' || c->AtLineEnd(i)) {
+      return Fail(i, "missing field value");
+    }
     if (!ParseFieldValue(c, &i, &field)) return false;
     fields_.push_back(field);
 
-    if (c->AtLineEnd(i)) break;
-    if (in[i] == ' ') break;
-    // in[i] == ','
+    // A value ends at `,` (another field follows), ` ` or the line's end.
+    if (i >= c->size || in[i] != ',') break;
     ++i;
   }
   point_.field_set = std::string_view(in + fields_start, i - fields_start);

@@ -228,21 +228,31 @@ ParseStatus LineParser::ParseLine(std::string_view input, bool final, size_t* li
     }
   }
 
-  // A bad line ends where InfluxDB's line splitter ends it, so that what
+  // A bad line ends where InfluxDB's line splitter ends it (reading the line
+  // without its leading blanks, as everything else here does), so that what
   // follows is the line InfluxDB would see next, never a piece of a string
-  // the bad line held. Only a string left open at the end of the input ends
-  // sooner, at the first newline after its quote, so that one stray quote
-  // cannot swallow every line after it.
-  size_t open_quote = kNotFound;
-  size_t newline = ScanLine(input, &open_quote);
-  if (newline == kNotFound) {
-    if (!final) return ParseStatus::kNeedMore;
-    const void* nl = open_quote == kNotFound
-                         ? nullptr
-                         : std::memchr(c.in + open_quote, '\n', c.size - open_quote);
-    newline = nl == nullptr ? c.size : static_cast<size_t>(static_cast<const char*>(nl) - c.in);
+  // the bad line held; and not before its error, where the parser read a
+  // string further than the splitter does. Only a string left open at the
+  // end of the input ends sooner, at the first newline after its quote, so
+  // that one stray quote cannot swallow every line after it.
+  size_t from = start;
+  for (;;) {
+    size_t open_quote = kNotFound;
+    size_t newline = ScanLine(input.substr(from), &open_quote);
+    if (newline == kNotFound) {
+      if (!final) return ParseStatus::kNeedMore;
+      size_t search = open_quote == kNotFound ? c.size : std::max(from + open_quote, error_.offset);
+      const void* nl = search < c.size ? std::memchr(c.in + search, '\n', c.size - search) : nullptr;
+      *line_end = nl == nullptr ? c.size : static_cast<size_t>(static_cast<const char*>(nl) - c.in) + 1;
+      break;
+    }
+    newline += from;
+    if (newline >= error_.offset) {
+      *line_end = newline + 1;
+      break;
+    }
+    from = newline + 1;
   }
-  *line_end = std::min(newline + 1, c.size);
   *newlines = static_cast<size_t>(std::count(c.in, c.in + *line_end, '\n'));
   return ParseStatus::kError;
 }

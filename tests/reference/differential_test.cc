@@ -265,9 +265,10 @@ bool CommentMayContinue(std::string_view line) {
 //     after its line splitter (scanLine) has let a leading space start its
 //     count of `=` and `,`, which then may miss a string's opening quote and
 //     split the string at its newline. Without a quote the count decides
-//     nothing, and the line is left as it is. A bad line keeps its blanks:
-//     it ends where InfluxDB's splitter ends it, blanks and all, so the
-//     reference must see the same bytes to find the same end.
+//     nothing, and the line is left as it is. A bad line loses its blanks
+//     too: it ends where InfluxDB's splitter ends it read without them (and
+//     never before its error), so the reference must see the same bytes to
+//     find the same end.
 OurResult RunOurs(LineParser& parser, std::string_view input) {
   OurResult r;
   size_t pos = 0;
@@ -290,6 +291,19 @@ OurResult RunOurs(LineParser& parser, std::string_view input) {
                              CppLiteral(chunk);
     }
 
+    // An error points into the bad line that Parse consumed (line_parser.h):
+    // at one of its bytes, or, for a line that the end of the input ends,
+    // just past its last byte, where a missing part would be.
+    if (status == ParseStatus::kError) {
+      const size_t offset = parser.error().offset;
+      const bool at_end_of_input = pos == input.size() && !chunk.ends_with('\n');
+      if (offset > consumed || (offset == consumed && !at_end_of_input)) {
+        r.contract_violation = "error offset " + std::to_string(offset) + " (" +
+                               parser.error().reason + ") outside the bad line Parse consumed, " +
+                               CppLiteral(chunk) + " (" + std::to_string(consumed) + " bytes)";
+      }
+    }
+
     // The line and its ending: "\n", "\r\n", or nothing at the end of input.
     std::string_view line = chunk;
     bool newline = line.ends_with('\n');
@@ -303,7 +317,7 @@ OurResult RunOurs(LineParser& parser, std::string_view input) {
     if (crlf) r.crlf = true;
 
     size_t lead = 0;
-    if (status != ParseStatus::kError && line.find('"') != std::string_view::npos) {
+    if (line.find('"') != std::string_view::npos) {
       while (lead < line.size() && IsBlank(line[lead])) ++lead;
     }
     size_t line_begin = r.reference_input.size();
@@ -327,10 +341,10 @@ OurResult RunOurs(LineParser& parser, std::string_view input) {
           r.first_error_line = line;
           r.first_error_line_at = line_begin;
           r.first_error_input_at = pos - consumed;
-          // Errors point at or past the first byte after the blanks (a bad
-          // line keeps its blanks anyway), and may point at the newline
-          // that ends the line, or past it: a CR dropped before that
-          // newline moves them.
+          // Errors point at or past the first byte after the blanks (an
+          // error in the blanks maps to the first byte after them), and may
+          // point at the newline that ends the line, or past it: a CR
+          // dropped before that newline moves them.
           const size_t offset = r.first_error.offset;
           r.first_error_at = line_begin + offset - std::min(lead, offset) -
                              (crlf && offset > line.size() ? 1 : 0);
@@ -574,7 +588,7 @@ enum class Deliberate : uint8_t {
   kCrLf,                       // a CR before the LF ends the line with it
   kCommentNewline,             // a comment ends at its first newline
   kLeadingBlankSplit,          // blanks before a line do not change its end
-  kBackslashNewline,           // a name never holds a newline, escaped or not
+  kNameNewline,                // a name never holds a newline (`m\\<LF>x a=1`)
   kTextAfterString,            // `a="x"y`
   kFieldKeyTrailingBackslash,  // `a\\=1`
   kEmptyFieldKey,              // `cpu \t=1`
@@ -607,7 +621,7 @@ std::string_view DeliberateName(Deliberate d) {
     case Deliberate::kCrLf: return "CR LF line ending";
     case Deliberate::kCommentNewline: return "comment ends at its newline";
     case Deliberate::kLeadingBlankSplit: return "leading blank line split";
-    case Deliberate::kBackslashNewline: return "backslash before a newline";
+    case Deliberate::kNameNewline: return "a name holding a newline";
     case Deliberate::kTextAfterString: return "text after a string's closing quote";
     case Deliberate::kFieldKeyTrailingBackslash: return "field key ending in a backslash";
     case Deliberate::kEmptyFieldKey: return "empty field key after a tab or NUL";
@@ -974,8 +988,23 @@ bool HoldsBackslashBeforeEscapable(std::string_view name) {
   return false;
 }
 
+// Where the line that gave the reference its one point starts and ends (at
+// its newline, or at the end) in `all`, the input it was given: the one line
+// of InfluxDB's splitter (ScanLineLikeInfluxDB) that is neither blank nor a
+// comment, as ParsePointsWithPrecision (points.go) skips them. Meant for an
+// input that the reference accepted as exactly one point without errors.
+std::pair<size_t, size_t> ReferencePointLine(std::string_view all) {
+  size_t pos = 0;
+  while (pos < all.size()) {
+    const size_t end = ScanLineLikeInfluxDB(all, pos, std::string_view::npos).end;
+    const size_t start = SkipBlanks(all, pos);
+    if (start < end && all[start] != '#' && all[start] != '\n') return {pos, end};
+    pos = end + 1;
+  }
+  return {std::string_view::npos, std::string_view::npos};
+}
+
 // Our reasons for the classes that are recognised by them (line_parser.cc).
-constexpr std::string_view kBackslashBeforeLineEnd = "backslash before the end of the line";
 constexpr std::string_view kUnreadableName =
     "measurement with a backslash before an escaped character";
 constexpr std::string_view kSplitElsewhere =
@@ -1038,12 +1067,17 @@ std::vector<Deliberate> Classify(const OurResult& ours, const ReferenceResult& r
   const std::string_view reason = ours.first_error.reason;
   const size_t line_begin = SkipBlanks(all, ours.first_error_line_at);
 
-  // A backslash before a newline outside a string: InfluxDB's splitter
-  // joins the two lines, and the reference stores a name holding the
-  // newline; we reject the joined line, pointing at the backslash.
-  if (reason == kBackslashBeforeLineEnd && offset + 1 < all.size() && all[offset] == '\\' &&
-      all[offset + 1] == '\n' && NameHoldsNewline(ref)) {
-    add(Deliberate::kBackslashNewline);
+  // A name holding a newline: InfluxDB's splitter read a newline into the
+  // line that gave the reference its point, and the reference stores it in
+  // the measurement, a tag key or value, or a field key (a backslash before
+  // the newline outside a string joins two lines, `m\\<LF>x a=1`; a quote
+  // that the splitter takes for a string's, ` m="<LF>" a=1`). We never let
+  // a name hold a newline; our first error lies within that line.
+  if (NameHoldsNewline(ref)) {
+    const auto [point_begin, point_end] = ReferencePointLine(all);
+    if (point_begin != std::string_view::npos && offset >= point_begin && offset <= point_end) {
+      add(Deliberate::kNameNewline);
+    }
   }
 
   // A measurement that the reference stores with a backslash before `,`,
@@ -1814,8 +1848,8 @@ std::vector<std::string> FixedCases() {
       "m,a\\\\ =b c=\"x\",d\"=1",
       "m,a\\\\ =b\\\\,c\\\\,d e=\"x\ny\"",
       "m,a\\\\ =b c\"=1\nm2 v=\"x\"",
-      // A backslash before a newline outside a string: InfluxDB's splitter
-      // joins the lines, so a name holds a newline.
+      // A name holding a newline, to the reference: a backslash before a
+      // newline outside a string makes InfluxDB's splitter join the lines.
       "m\\\nx a=1",
       "m,t=a\\\nb v=1",
       "m,t\\\nu=a v=1",
@@ -1828,9 +1862,10 @@ std::vector<std::string> FixedCases() {
       "m time=\"\n#\"\n\",x=1",
       "m a=1,a=\"x\nm2 v=1i\"",
       "m,t=a,t=b s=\"x\nm2 v=1i\"",
-      // Differences that no class explains (yet).
-      " m=\"\n\" a=1",  // a leading blank lets scanLine take the measurement's
-                         // quote for a string: the name holds a newline
+      // A leading blank would let scanLine take the measurement's quote for
+      // a string's, so that the name holds a newline; read without it, as
+      // we read it, the line ends at that newline.
+      " m=\"\n\" a=1",
   };
 }
 

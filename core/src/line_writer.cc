@@ -296,20 +296,28 @@ void AppendCanonicalTags(const PointView& point, std::string* out) {
 
 }  // namespace
 
-void AppendForwardLine(const PointView& point, int64_t received_ns, std::string* out) {
+void AppendForwardLine(const PointView& point, int64_t received_ns, std::string* out,
+                       const TagView* without) {
+  // The line, up to its timestamp if that is to be rewritten.
+  std::string_view body = point.line;
+  if (point.timestamp_ns && point.precision != Precision::kNanoseconds) {
+    // The timestamp is the last part of the line.
+    body = body.substr(0, static_cast<size_t>(point.timestamp_text.data() - body.data()));
+  }
+  if (without == nullptr) {
+    out->append(body);
+  } else {
+    // From the comma before the tag's key to the end of its value.
+    size_t from = static_cast<size_t>(without->key.data() - body.data()) - 1;
+    size_t to = static_cast<size_t>(without->value.data() + without->value.size() - body.data());
+    out->append(body.substr(0, from));
+    out->append(body.substr(to));
+  }
   if (!point.timestamp_ns) {
-    out->append(point.line);
     out->push_back(' ');
     AppendInteger(received_ns, out);
-  } else {
-    if (point.precision == Precision::kNanoseconds) {
-      out->append(point.line);
-    } else {
-      // The timestamp is the last part of the line.
-      size_t ts_offset = static_cast<size_t>(point.timestamp_text.data() - point.line.data());
-      out->append(point.line.substr(0, ts_offset));
-      AppendInteger(*point.timestamp_ns, out);
-    }
+  } else if (point.precision != Precision::kNanoseconds) {
+    AppendInteger(*point.timestamp_ns, out);
   }
   out->push_back('\n');
 }

@@ -66,8 +66,10 @@ void AppendCanonical(const PointView& point, std::string* out);
 // with precision=ns, and a newline: byte for byte when it has a timestamp in
 // nanoseconds; with its timestamp converted to nanoseconds when it was
 // parsed with another precision; and with `received_ns` appended when it
-// has none, so that a batch sent twice stores each point once.
-void AppendForwardLine(const PointView& point, int64_t received_ns, std::string* out);
+// has none, so that a batch sent twice stores each point once. `without`,
+// if given, is one of point.tags, left out (a routing tag).
+void AppendForwardLine(const PointView& point, int64_t received_ns, std::string* out,
+                       const TagView* without = nullptr);
 
 // Appends the series key of a parsed point to *out: its measurement and
 // tags, sorted by key, in canonical form (`cpu,host=a,region=b`). Two lines

@@ -1,0 +1,47 @@
+// An InfluxDB 1.x write, as bytes to send and as a verdict on the answer.
+//
+// Pure: the writer adapter (libuv) sends what BuildWriteRequest makes and
+// hands the parsed answer to ClassifyWriteAnswer; the engine alone decides
+// what to do with the verdict (retry, split, dead-letter).
+
+#ifndef INFLOW_DAEMON_INFLUX_WRITE_H_
+#define INFLOW_DAEMON_INFLUX_WRITE_H_
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "http_response_parser.h"
+#include "inflow/influx_url.h"
+
+namespace inflow::daemon {
+
+// Appends to *out an HTTP/1.1 request `POST /write?db=&rp=&precision=ns`
+// with `body` (line protocol, nanosecond timestamps), basic auth from the
+// URL's user info, and keep-alive. An empty `retention_policy` leaves `rp`
+// out (the database's default).
+void BuildWriteRequest(const InfluxUrl& url, std::string_view database,
+                       std::string_view retention_policy, std::string_view body,
+                       std::string* out);
+
+enum class WriteOutcome {
+  kDelivered,         // 2xx: stored
+  kRejected,          // 400: the lines named in `error` were refused, the rest stored
+  kDatabaseNotFound,  // 404 "database not found"
+  kUnauthorized,      // 401, 403: keep the batch, retry slowly
+  kTooLarge,          // 413: split the batch
+  kRetry,             // 429, 5xx, other answers: retry with backoff
+};
+
+struct WriteVerdict {
+  WriteOutcome outcome = WriteOutcome::kRetry;
+  std::string error;  // InfluxDB's "error" text, if it gave one
+  std::optional<std::chrono::seconds> retry_after;  // from Retry-After, in seconds
+};
+
+WriteVerdict ClassifyWriteAnswer(const HttpResponse& answer);
+
+}  // namespace inflow::daemon
+
+#endif  // INFLOW_DAEMON_INFLUX_WRITE_H_

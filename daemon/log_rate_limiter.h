@@ -12,7 +12,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "inflow/session.h"  // MonoTime
+#include "inflow/mono_time.h"
 
 namespace inflow::daemon {
 

@@ -21,9 +21,9 @@
 #include <string>
 #include <string_view>
 
-namespace inflow {
+#include "inflow/mono_time.h"
 
-using MonoTime = std::chrono::steady_clock::time_point;
+namespace inflow {
 
 struct SessionOptions {
   // Empty: the database's default retention policy.

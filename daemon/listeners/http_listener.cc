@@ -1,0 +1,279 @@
+#include "listeners/http_listener.h"
+
+#include <spdlog/spdlog.h>
+
+#include <map>
+#include <utility>
+#include <vector>
+
+#include "listeners/socket_address.h"
+
+namespace inflow::daemon {
+
+struct HttpListener::Client {
+  explicit Client(HttpListener* owner)
+      : listener(owner),
+        intake(owner->context_.router, owner->context_.parser_options, owner->context_.name,
+               owner->context_.retention_policy) {}
+
+  uv_tcp_t tcp;
+  HttpListener* listener;
+  HttpRequestParser parser;
+  Intake intake;
+  bool continue_sent = false;  // "100 Continue" went out for the request being read
+};
+
+// Passes the lines of one request on to the engine, and keeps what the
+// answer must say about the lines refused, in InfluxDB's words.
+class HttpListener::AnswerCollector : public PointSink {
+ public:
+  explicit AnswerCollector(PointSink* engine) : engine_(engine) {}
+
+  void Accept(size_t session, std::string_view line) override {
+    ++accepted_;
+    engine_->Accept(session, line);
+  }
+
+  void Refuse(const Refusal& refusal) override {
+    engine_->Refuse(refusal);
+    ++refused_;
+    if (refusal.kind == Refusal::Kind::kUnknownRetentionPolicy) {
+      ++unrouted_[std::string(refusal.reason)];
+      ++dropped_;
+    } else if (errors_.size() < kMaxErrorsNamed) {
+      errors_.push_back("unable to parse '" + std::string(refusal.line) +
+                        "': " + std::string(refusal.reason));
+    } else {
+      ++unnamed_;
+    }
+  }
+
+  size_t refused() const { return refused_; }
+
+  // As InfluxDB: the errors one per line; "partial write: ... dropped=N"
+  // when some points of the body were taken, N counting the points dropped
+  // after they parsed.
+  std::string Message() const {
+    std::string message = accepted_ > 0 ? "partial write: " : "";
+    auto add = [&message](std::string_view part) {
+      if (!message.empty() && message != "partial write: ") message += '\n';
+      message += part;
+    };
+    for (const std::string& error : errors_) add(error);
+    if (unnamed_ > 0) add("(" + std::to_string(unnamed_) + " more lines unable to parse)");
+    for (const auto& [rp, points] : unrouted_) add("retention policy not found: " + rp);
+    if (accepted_ > 0) message += " dropped=" + std::to_string(dropped_);
+    return message;
+  }
+
+ private:
+  PointSink* engine_;
+  size_t accepted_ = 0;
+  size_t refused_ = 0;
+  size_t dropped_ = 0;
+  size_t unnamed_ = 0;
+  std::vector<std::string> errors_;
+  std::map<std::string, size_t> unrouted_;
+};
+
+namespace {
+
+struct WriteRequest {
+  uv_write_t req;
+  std::string data;
+  bool then_close;
+};
+
+void AppendError(int status, std::string_view message, bool keep_alive, std::string* out) {
+  std::string body;
+  AppendInfluxErrorBody(message, &body);
+  // InfluxDB repeats the message in a header for clients that do not read
+  // bodies. A header holds one line, without control bytes.
+  std::string header(message.substr(0, message.find('\n')));
+  for (char& c : header) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = ' ';
+  }
+  AppendHttpResponse(status, "application/json", body, keep_alive,
+                     {{"X-Influxdb-Error", header}}, out);
+}
+
+}  // namespace
+
+HttpListener::HttpListener(uv_loop_t* loop, const ListenerConfig& config, ListenerContext context)
+    : loop_(loop), config_(config), context_(std::move(context)) {}
+
+Status HttpListener::Start() {
+  sockaddr_storage address = {};
+  socklen_t length = 0;
+  Status status = ResolveHostPort(config_.address, SOCK_STREAM, &address, &length);
+  if (!status.ok()) return Status::Error(context_.name + ": " + status.message());
+  uv_tcp_init(loop_, &server_);
+  server_.data = this;
+  server_open_ = true;
+  int rc = uv_tcp_bind(&server_, reinterpret_cast<sockaddr*>(&address), 0);
+  if (rc == 0) rc = uv_listen(reinterpret_cast<uv_stream_t*>(&server_), SOMAXCONN, OnConnection);
+  if (rc < 0) return Status::Error(context_.name + ": bind: " + uv_strerror(rc));
+  return Status::Ok();
+}
+
+void HttpListener::OnConnection(uv_stream_t* server, int status) {
+  auto* self = static_cast<HttpListener*>(server->data);
+  if (status < 0) {
+    spdlog::error("{}: accept: {}", self->context_.name, uv_strerror(status));
+    return;
+  }
+  auto* client = new Client(self);
+  uv_tcp_init(self->loop_, &client->tcp);
+  client->tcp.data = client;
+  self->clients_.insert(client);
+  int rc = uv_accept(server, reinterpret_cast<uv_stream_t*>(&client->tcp));
+  if (rc == 0) {
+    uv_tcp_nodelay(&client->tcp, 1);
+    rc = uv_read_start(
+        reinterpret_cast<uv_stream_t*>(&client->tcp),
+        [](uv_handle_t* handle, size_t, uv_buf_t* buf) {
+          HttpListener* owner = static_cast<Client*>(handle->data)->listener;
+          *buf = uv_buf_init(owner->read_buffer_, sizeof(owner->read_buffer_));
+        },
+        OnRead);
+  }
+  if (rc < 0) {
+    spdlog::error("{}: accept: {}", self->context_.name, uv_strerror(rc));
+    self->CloseClient(client);
+  }
+}
+
+void HttpListener::OnRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) {
+  auto* client = static_cast<Client*>(stream->data);
+  HttpListener* self = client->listener;
+  if (nread == 0) return;
+  if (nread < 0) {
+    self->CloseClient(client);
+    return;
+  }
+  std::string_view data(buf->base, static_cast<size_t>(nread));
+  std::string answers;
+  bool then_close = false;
+  while (!data.empty()) {
+    size_t consumed = 0;
+    HttpRequestParser::Result result = client->parser.Feed(data, &consumed);
+    data.remove_prefix(consumed);
+    if (result == HttpRequestParser::Result::kNeedMore) {
+      if (client->parser.ExpectsContinue() && !client->continue_sent) {
+        answers += "HTTP/1.1 100 Continue\r\n\r\n";
+        client->continue_sent = true;
+      }
+      break;
+    }
+    if (result == HttpRequestParser::Result::kError) {
+      AppendError(client->parser.error_status(), client->parser.error(), false, &answers);
+      then_close = true;
+      break;
+    }
+    const HttpRequest& request = client->parser.request();
+    self->Serve(client, request, &answers);
+    then_close = !request.keep_alive;
+    client->parser.Reset();
+    client->continue_sent = false;
+    if (then_close) break;
+  }
+  if (!answers.empty()) self->Send(client, std::move(answers), then_close);
+}
+
+void HttpListener::Serve(Client* client, const HttpRequest& request, std::string* answer) {
+  bool keep_alive = request.keep_alive;
+  if (request.path == "/write") {
+    if (request.method != "POST") {
+      AppendError(405, "method not allowed: " + request.method + " /write", keep_alive, answer);
+      return;
+    }
+    ServeWrite(client, request, answer);
+  } else if (request.path == "/ping") {
+    if (request.method != "GET" && request.method != "HEAD") {
+      AppendError(405, "method not allowed: " + request.method + " /ping", keep_alive, answer);
+      return;
+    }
+    AppendHttpResponse(204, "", "", keep_alive, {}, answer);
+  } else {
+    AppendHttpResponse(404, "text/plain; charset=utf-8", "404 page not found\n", keep_alive, {},
+                       answer);
+  }
+}
+
+void HttpListener::ServeWrite(Client* client, const HttpRequest& request, std::string* answer) {
+  bool keep_alive = request.keep_alive;
+  std::vector<std::pair<std::string, std::string>> params;
+  Status status = ParseQueryString(request.query, &params);
+  if (!status.ok()) {
+    AppendError(400, status.message(), keep_alive, answer);
+    return;
+  }
+  std::optional<std::string_view> db = QueryValue(params, "db");
+  if (db && !db->empty() && *db != context_.database) {
+    AppendError(404, "database not found: \"" + std::string(*db) + "\"", keep_alive, answer);
+    return;
+  }
+  std::optional<std::string_view> encoding = request.Header("Content-Encoding");
+  if (encoding && *encoding != "identity") {
+    AppendError(415, "unsupported Content-Encoding: " + std::string(*encoding), keep_alive,
+                answer);
+    return;
+  }
+  ParserOptions options = context_.parser_options;
+  std::optional<std::string_view> precision = QueryValue(params, "precision");
+  if (precision && !precision->empty()) {
+    std::optional<Precision> parsed = ParsePrecision(*precision);
+    if (!parsed) {
+      AppendError(400, "invalid precision \"" + std::string(*precision) + "\" (n, ns, u, us, ms, s)",
+                  keep_alive, answer);
+      return;
+    }
+    options.precision = *parsed;
+  }
+  std::optional<std::string_view> rp = QueryValue(params, "rp");
+  client->intake.Reset(options, rp && !rp->empty() ? *rp : context_.retention_policy);
+  AnswerCollector collector(context_.sink);
+  client->intake.Feed(request.body, true, ReceivedNowNs(), &collector);
+  if (collector.refused() == 0) {
+    AppendHttpResponse(204, "", "", keep_alive, {}, answer);
+  } else {
+    AppendError(400, collector.Message(), keep_alive, answer);
+  }
+}
+
+void HttpListener::Send(Client* client, std::string answer, bool then_close) {
+  auto* write = new WriteRequest{{}, std::move(answer), then_close};
+  write->req.data = write;
+  if (then_close) uv_read_stop(reinterpret_cast<uv_stream_t*>(&client->tcp));
+  uv_buf_t buf = uv_buf_init(write->data.data(), static_cast<unsigned>(write->data.size()));
+  int rc = uv_write(&write->req, reinterpret_cast<uv_stream_t*>(&client->tcp), &buf, 1,
+                    [](uv_write_t* req, int status) {
+                      auto* done = static_cast<WriteRequest*>(req->data);
+                      auto* owner = static_cast<Client*>(req->handle->data);
+                      if (status < 0 || done->then_close) owner->listener->CloseClient(owner);
+                      delete done;
+                    });
+  if (rc < 0) {
+    delete write;
+    CloseClient(client);
+  }
+}
+
+void HttpListener::CloseClient(Client* client) {
+  uv_handle_t* handle = reinterpret_cast<uv_handle_t*>(&client->tcp);
+  if (uv_is_closing(handle)) return;
+  uv_close(handle, [](uv_handle_t* closed) {
+    auto* done = static_cast<Client*>(closed->data);
+    done->listener->clients_.erase(done);
+    delete done;
+  });
+}
+
+void HttpListener::Close() {
+  for (Client* client : clients_) CloseClient(client);
+  if (server_open_ && !uv_is_closing(reinterpret_cast<uv_handle_t*>(&server_))) {
+    uv_close(reinterpret_cast<uv_handle_t*>(&server_), nullptr);
+  }
+}
+
+}  // namespace inflow::daemon

@@ -1,0 +1,55 @@
+// Listener: where points come in. Each listener reads one socket on the
+// engine's loop and gives what it reads to an Intake (parser → router), which
+// hands the lines to the engine's PointSink.
+//
+// Ownership: the engine owns its listeners. Close() stops reading and closes
+// every handle, the clients' too; the listener must outlive the loop's run
+// that follows. Thread: the loop's.
+
+#ifndef INFLOW_DAEMON_LISTENERS_LISTENER_H_
+#define INFLOW_DAEMON_LISTENERS_LISTENER_H_
+
+#include <cstdint>
+#include <string>
+
+#include "config.h"
+#include "inflow/line_parser.h"
+#include "inflow/status.h"
+#include "intake.h"
+#include "router.h"
+
+namespace inflow::daemon {
+
+// What every listener needs from the engine.
+struct ListenerContext {
+  const Router* router = nullptr;
+  PointSink* sink = nullptr;
+  ParserOptions parser_options;  // the listener's precision, the server's unsigned support
+  std::string name;              // e.g. "unix_stream /run/inflowd/inflowd.sock", for logs
+  std::string retention_policy;  // of its points, unless routed
+  std::string database;          // the database written to (HTTP checks `db` against it)
+};
+
+class Listener {
+ public:
+  virtual ~Listener() = default;
+
+  // Binds the socket and starts reading. On failure returns an error naming
+  // the listener and the cause, and holds no open handle but what Close()
+  // closes.
+  virtual Status Start() = 0;
+
+  // Stops reading and closes the socket and every client connection. Lines
+  // a stream client had sent in part are dropped.
+  virtual void Close() = 0;
+
+  virtual const std::string& name() const = 0;
+};
+
+// The wall-clock time in nanoseconds since the epoch: the timestamp of
+// points that arrive without one.
+int64_t ReceivedNowNs();
+
+}  // namespace inflow::daemon
+
+#endif  // INFLOW_DAEMON_LISTENERS_LISTENER_H_

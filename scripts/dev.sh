@@ -41,12 +41,14 @@ readonly START_TIMEOUT=30
 readonly STOP_TIMEOUT=15
 
 # The main job, run in the foreground once the servers answer:
-#   check   today: build/inflow check on the example file, then how to use
-#           the servers, which keep running (scripts/dev.sh stop stops them)
-#   daemon  build/inflowd --config config/inflowd.dev.yaml in the foreground;
-#           the servers are stopped when it exits. The default once inflowd
-#           exists.
-readonly MAIN_JOB=${INFLOW_DEV_MAIN_JOB:-check}
+#   daemon  (default) build/inflowd --config .dev/inflowd.yaml in the
+#           foreground, with every listener type; the servers are stopped
+#           when it exits (Ctrl-C)
+#   check   build/inflow check on the example file, then how to use the
+#           servers, which keep running (scripts/dev.sh stop stops them)
+readonly MAIN_JOB=${INFLOW_DEV_MAIN_JOB:-daemon}
+readonly INFLOWD_UDP_PORT=8089
+readonly INFLOWD_HTTP_PORT=8186
 
 # dev_targets: the CMake targets the main job needs.
 dev_targets() {
@@ -500,17 +502,63 @@ stop_servers_on_exit() {
   exit "$status"
 }
 
+# write_inflowd_config: inflowd on the development servers, every listener
+# type, state in .dev/.
+write_inflowd_config() {
+  cat <<EOF
+influxdb:
+  url: http://$HOST:$INFLUX_PORT/$DATABASE
+sessions:
+  - retention_policy: autogen
+    autocommit_every: 5000
+    commit_interval: 1s
+listeners:
+  - type: udp
+    address: $HOST:$INFLOWD_UDP_PORT
+  - type: unix_stream
+    path: $DEV_DIR/inflowd.sock
+  - type: unix_dgram
+    path: $DEV_DIR/inflowd-dgram.sock
+  - type: http
+    address: $HOST:$INFLOWD_HTTP_PORT
+redis:
+  url: redis://$HOST:$REDIS_PORT/0
+spool:
+  directory: $DEV_DIR/spool
+log:
+  level: info
+EOF
+}
+
+print_daemon_howto() {
+  local influx="http://$HOST:$INFLUX_PORT"
+  cat <<EOF
+
+==> [$INFLOW_SCRIPT_NAME] inflowd takes points on
+    unix_stream $DEV_DIR/inflowd.sock
+    unix_dgram  $DEV_DIR/inflowd-dgram.sock
+    udp         $HOST:$INFLOWD_UDP_PORT
+    http        http://$HOST:$INFLOWD_HTTP_PORT/write
+
+  From another terminal, send a point, then read it back (after commit_interval, 1 s):
+    echo 'cpu,host=dev-laptop usage_user=12.5,cores=8i' | socat -u - UNIX-CONNECT:$DEV_DIR/inflowd.sock
+    curl -sG '$influx/query?pretty=true' --data-urlencode 'db=$DATABASE' \\
+      --data-urlencode 'q=SELECT * FROM cpu ORDER BY time DESC LIMIT 5'
+EOF
+}
+
 # run_daemon_job: inflowd in the foreground; the servers are stopped when
 # it exits (Ctrl-C included).
 run_daemon_job() {
-  local inflowd="$BUILD_DIR/inflowd" config="$ROOT/config/inflowd.dev.yaml"
+  local inflowd="$BUILD_DIR/inflowd" config="$DEV_DIR/inflowd.yaml"
   [[ -x $inflowd ]] || die "build/inflowd was not built"
-  [[ -f $config ]] || die "config/inflowd.dev.yaml is missing"
+  write_inflowd_config >"$config"
   trap stop_servers_on_exit EXIT
   trap 'exit 130' INT
   trap 'exit 143' TERM
   print_howto
-  step "Main job: build/inflowd --config config/inflowd.dev.yaml (Ctrl-C stops it and the servers)"
+  print_daemon_howto
+  step "Main job: build/inflowd --config .dev/inflowd.yaml (Ctrl-C stops it and the servers)"
   "$inflowd" --config "$config"
 }
 

@@ -69,7 +69,7 @@ Engine::Engine(uv_loop_t* loop, const Config& config)
   for (const SessionOptions& options : config_.sessions) {
     uint64_t seed = (static_cast<uint64_t>(entropy()) << 32) | entropy();
     sessions_.push_back(
-        std::make_unique<SessionQueue>(loop_, options, &config_.influxdb, seed));
+        std::make_unique<SessionQueue>(loop_, options, &config_.influxdb, RetryOptions{}, seed));
   }
   for (const ListenerConfig& listener : config_.listeners) {
     listeners_.push_back(MakeListener(listener));

@@ -14,13 +14,6 @@ namespace {
 
 using std::chrono::milliseconds;
 
-// Retries start fast, for a server restarting, and settle at a pace that
-// costs a down server nothing.
-constexpr auto kRetryInitialInterval = milliseconds(200);
-constexpr auto kRetryMaxInterval = milliseconds(30'000);
-// Credentials are fixed by people, not by retrying faster.
-constexpr auto kUnauthorizedRetryInterval = milliseconds(10'000);
-
 const char* OutcomeName(WriteOutcome outcome) {
   switch (outcome) {
     case WriteOutcome::kDelivered:
@@ -42,11 +35,13 @@ const char* OutcomeName(WriteOutcome outcome) {
 }  // namespace
 
 SessionQueue::SessionQueue(uv_loop_t* loop, const SessionOptions& options,
-                           const InfluxDbConfig* influxdb, uint64_t seed)
+                           const InfluxDbConfig* influxdb, const RetryOptions& retry,
+                           uint64_t seed)
     : loop_(loop),
       session_(options),
       writer_(loop, influxdb),
-      backoff_(kRetryInitialInterval, kRetryMaxInterval, seed),
+      backoff_(retry.initial_interval, retry.max_interval, seed),
+      unauthorized_interval_(retry.unauthorized_interval),
       failure_log_(5, std::chrono::seconds(10)) {
   uv_timer_init(loop_, &commit_timer_);
   commit_timer_.data = this;
@@ -143,7 +138,7 @@ void SessionQueue::RetryLater(const WriteVerdict& verdict) {
   if (verdict.retry_after) retry_after = *verdict.retry_after;
   std::chrono::nanoseconds delay = backoff_.NextDelay(retry_after);
   if (verdict.outcome == WriteOutcome::kUnauthorized) {
-    delay = std::max<std::chrono::nanoseconds>(delay, kUnauthorizedRetryInterval);
+    delay = std::max(delay, unauthorized_interval_);
   }
   auto delay_ms = std::chrono::ceil<milliseconds>(delay).count();
   uint64_t suppressed = 0;

@@ -19,6 +19,7 @@
 
 #include <uv.h>
 
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -41,10 +42,22 @@ struct SessionStats {
   uint64_t write_failures = 0;    // writes to be retried
 };
 
+// How a failed write is retried.
+struct RetryOptions {
+  // The backoff's bounds: retries start fast, for a server restarting, and
+  // settle at a pace that costs a down server nothing.
+  std::chrono::nanoseconds initial_interval = std::chrono::milliseconds(200);
+  std::chrono::nanoseconds max_interval = std::chrono::seconds(30);
+  // The least wait after 401/403: credentials are fixed by people, not by
+  // retrying faster.
+  std::chrono::nanoseconds unauthorized_interval = std::chrono::seconds(10);
+};
+
 class SessionQueue {
  public:
+  // `seed` seeds the backoff's jitter.
   SessionQueue(uv_loop_t* loop, const SessionOptions& options, const InfluxDbConfig* influxdb,
-               uint64_t seed);
+               const RetryOptions& retry, uint64_t seed);
 
   SessionQueue(const SessionQueue&) = delete;
   SessionQueue& operator=(const SessionQueue&) = delete;
@@ -90,6 +103,7 @@ class SessionQueue {
   Session session_;
   InfluxWriter writer_;
   Backoff backoff_;
+  std::chrono::nanoseconds unauthorized_interval_;
   LogRateLimiter failure_log_;
   uv_timer_t commit_timer_;
   uv_timer_t retry_timer_;

@@ -16,6 +16,12 @@ bool EqualsIgnoringCase(std::string_view a, std::string_view b) {
          });
 }
 
+// RFC 9110 5.6.2: the characters of a token, such as a header name.
+bool IsTokenChar(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) ||
+         std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+}
+
 // Splits a request target into its path and query. An absolute-form target
 // (RFC 9112 3.2.2) starts with a scheme and "://"; its authority is skipped.
 void SplitTarget(std::string_view target, std::string* path, std::string* query) {
@@ -24,12 +30,12 @@ void SplitTarget(std::string_view target, std::string* path, std::string* query)
   query->assign(question == std::string_view::npos ? std::string_view()
                                                    : target.substr(question + 1));
   size_t scheme_end = before.find("://");
-  bool absolute = !before.empty() && before[0] != '/' && scheme_end != std::string_view::npos &&
-                  std::isalpha(static_cast<unsigned char>(before[0])) &&
-                  std::all_of(before.begin(), before.begin() + scheme_end, [](char c) {
-                    return std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '-' ||
-                           c == '.';
-                  });
+  bool absolute =
+      !before.empty() && before[0] != '/' && scheme_end != std::string_view::npos &&
+      std::isalpha(static_cast<unsigned char>(before[0])) &&
+      std::all_of(before.begin(), before.begin() + scheme_end, [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '-' || c == '.';
+      });
   if (absolute) {
     size_t slash = before.find('/', scheme_end + 3);
     before = slash == std::string_view::npos ? std::string_view("/") : before.substr(slash);
@@ -128,10 +134,22 @@ int HttpRequestParser::OnHeadersComplete(llhttp_t* parser) {
   self->headers_complete_ = true;
   request.method = llhttp_method_name(static_cast<llhttp_method_t>(parser->method));
   SplitTarget(request.target, &request.path, &request.query);
-  // llhttp drops the whitespace before a value but keeps what follows it;
-  // Go (and so InfluxDB) trims both.
-  for (auto& header : request.headers) {
-    std::string& value = header.second;
+  // llhttp's lenient (non-strict) build, Debian's, takes a request line
+  // without a version (HTTP/0.9) and header names with spaces in them
+  // ("Bad Header", "X-Id "), which Go (and so InfluxDB) refuses: a name
+  // that a proxy in front might read differently is a way to smuggle
+  // requests.
+  if (parser->http_major == 0) {
+    self->Fail(400, "malformed HTTP request: no HTTP/1.x version in the request line");
+    return -1;
+  }
+  for (auto& [name, value] : request.headers) {
+    if (name.empty() || !std::all_of(name.begin(), name.end(), IsTokenChar)) {
+      self->Fail(400, "malformed HTTP request: header name \"" + name + "\" is not a token");
+      return -1;
+    }
+    // llhttp drops the whitespace before a value but keeps what follows
+    // it; Go trims both.
     while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.pop_back();
   }
   if ((parser->flags & F_CONTENT_LENGTH) != 0 && !self->BodyFits(parser->content_length)) {
@@ -185,8 +203,9 @@ HttpRequestParser::Result HttpRequestParser::Feed(std::string_view data, size_t*
   if (error_status_ == 0) {
     const char* pos = llhttp_get_error_pos(&parser_);
     size_t offset = fed_bytes_ + (pos != nullptr ? static_cast<size_t>(pos - data.data()) : 0);
+    const char* reason = llhttp_get_error_reason(&parser_);
     Fail(400, "malformed HTTP request at byte " + std::to_string(offset) + ": " +
-                  llhttp_errno_name(err) + ": " + llhttp_get_error_reason(&parser_));
+                  llhttp_errno_name(err) + ": " + (reason != nullptr ? reason : "?"));
   }
   return Result::kError;
 }
@@ -267,39 +286,28 @@ std::optional<std::string_view> QueryValue(
 
 namespace {
 
-// Go's http.StatusText, which InfluxDB's answers carry.
+// Go's http.StatusText, which InfluxDB's answers carry, for the statuses an
+// InfluxDB-like server may send. Others get "status code NNN", as Go writes
+// for a status it has no text for.
 std::string_view ReasonPhrase(int status) {
   switch (status) {
     case 100: return "Continue";
     case 101: return "Switching Protocols";
-    case 102: return "Processing";
-    case 103: return "Early Hints";
     case 200: return "OK";
     case 201: return "Created";
     case 202: return "Accepted";
-    case 203: return "Non-Authoritative Information";
     case 204: return "No Content";
-    case 205: return "Reset Content";
-    case 206: return "Partial Content";
-    case 207: return "Multi-Status";
-    case 208: return "Already Reported";
-    case 226: return "IM Used";
-    case 300: return "Multiple Choices";
     case 301: return "Moved Permanently";
     case 302: return "Found";
-    case 303: return "See Other";
     case 304: return "Not Modified";
-    case 305: return "Use Proxy";
     case 307: return "Temporary Redirect";
     case 308: return "Permanent Redirect";
     case 400: return "Bad Request";
     case 401: return "Unauthorized";
-    case 402: return "Payment Required";
     case 403: return "Forbidden";
     case 404: return "Not Found";
     case 405: return "Method Not Allowed";
     case 406: return "Not Acceptable";
-    case 407: return "Proxy Authentication Required";
     case 408: return "Request Timeout";
     case 409: return "Conflict";
     case 410: return "Gone";
@@ -308,30 +316,17 @@ std::string_view ReasonPhrase(int status) {
     case 413: return "Request Entity Too Large";
     case 414: return "Request URI Too Long";
     case 415: return "Unsupported Media Type";
-    case 416: return "Requested Range Not Satisfiable";
     case 417: return "Expectation Failed";
-    case 418: return "I'm a teapot";
-    case 421: return "Misdirected Request";
     case 422: return "Unprocessable Entity";
-    case 423: return "Locked";
-    case 424: return "Failed Dependency";
-    case 425: return "Too Early";
     case 426: return "Upgrade Required";
-    case 428: return "Precondition Required";
     case 429: return "Too Many Requests";
     case 431: return "Request Header Fields Too Large";
-    case 451: return "Unavailable For Legal Reasons";
     case 500: return "Internal Server Error";
     case 501: return "Not Implemented";
     case 502: return "Bad Gateway";
     case 503: return "Service Unavailable";
     case 504: return "Gateway Timeout";
     case 505: return "HTTP Version Not Supported";
-    case 506: return "Variant Also Negotiates";
-    case 507: return "Insufficient Storage";
-    case 508: return "Loop Detected";
-    case 510: return "Not Extended";
-    case 511: return "Network Authentication Required";
     default: return {};
   }
 }

@@ -137,8 +137,9 @@ Status ParseQueryString(std::string_view query,
 std::optional<std::string_view> QueryValue(
     const std::vector<std::pair<std::string, std::string>>& params, std::string_view key);
 
-// Appends an HTTP/1.1 response to *out: the status line with the standard
-// reason phrase ("status code NNN" for a status without one, as Go writes),
+// Appends an HTTP/1.1 response to *out: the status line with Go's reason
+// phrase for the statuses an InfluxDB-like server sends (for others,
+// "status code NNN", as Go writes for a status it has no text for),
 // then "Content-Length" (always, 0 for no body; except for 1xx, 204 and 304,
 // which carry no body), "Content-Type" when `body` is non-empty,
 // "Connection: close" when !keep_alive, the extra headers in order, a blank

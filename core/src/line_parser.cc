@@ -582,7 +582,7 @@ bool LineParser::ParseFieldValue(Cursor* c, size_t* pos, FieldView* field) {
   // are read in one pass; anything else takes the general path below.
   if (size_t end; FastNumber(in, c->size, start, &end, &field->type)) {
     if (field->type == FieldType::kUnsigned && !options_.allow_unsigned) {
-      return Fail(start, "unsigned integers are not enabled");
+      return Fail(start, "invalid number");  // InfluxDB's words, built without unsigned support
     }
     field->value = std::string_view(in + start, end - start);
     *pos = end;
@@ -600,7 +600,7 @@ bool LineParser::ParseFieldValue(Cursor* c, size_t* pos, FieldView* field) {
     switch (CheckNumber(token, &field->type)) {
       case NumberCheck::kOk:
         if (field->type == FieldType::kUnsigned && !options_.allow_unsigned) {
-          return Fail(start, "unsigned integers are not enabled");
+          return Fail(start, "invalid number");  // InfluxDB's words, built without unsigned support
         }
         return true;
       case NumberCheck::kInvalid:

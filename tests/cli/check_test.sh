@@ -86,7 +86,7 @@ expect "unterminated string" 1 "cpu v=2" "-:1:7: error: unterminated string" \
 printf 'disk free=3u\n' >"$work/stdin"
 expect "unsigned accepted" 0 "" "" -- "$inflow" check
 printf 'disk free=3u\n' >"$work/stdin"
-expect "unsigned rejected" 1 "" "-:1:11: error: unsigned integers are not enabled" \
+expect "unsigned rejected" 1 "" "-:1:11: error: invalid number" \
   -- "$inflow" check --no-unsigned
 
 # Usage errors and unreadable files exit 2.

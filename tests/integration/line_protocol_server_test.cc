@@ -27,6 +27,7 @@
 #include "inflow/point.h"
 #include "support/http_client.h"
 #include "support/influxdb_server.h"
+#include "support/shared_influxdb.h"
 #include "support/stored_point.h"
 
 namespace inflow {
@@ -390,33 +391,29 @@ std::vector<Case> Cases() {
 
 class InfluxDbSuite : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
-    server_ = new InfluxDbServer();
-    start_status_ = server_->Start();
+  static void SetUpTestSuite() { influxdb_.Start(); }
+  static void TearDownTestSuite() { influxdb_.Stop(); }
+  void SetUp() override {
+    ASSERT_TRUE(influxdb_.start_status().ok()) << influxdb_.start_status().message();
   }
-  static void TearDownTestSuite() {
-    delete server_;
-    server_ = nullptr;
-  }
-  void SetUp() override { ASSERT_TRUE(start_status_.ok()) << start_status_.message(); }
 
   // A fresh database for one test, so that its reads see only its writes.
   static void CreateDatabase(const std::string& db) {
     std::string json;
-    Status status = server_->Query("CREATE DATABASE \"" + db + "\"", "", &json);
+    Status status = server()->Query("CREATE DATABASE \"" + db + "\"", "", &json);
     ASSERT_TRUE(status.ok()) << status.message();
   }
 
   static HttpResponse Write(const std::string& db, std::string_view body) {
     HttpResponse response;
-    Status status = server_->Write(db, body, "ns", "", &response);
+    Status status = server()->Write(db, body, "ns", "", &response);
     EXPECT_TRUE(status.ok()) << status.message();
     return response;
   }
 
   static std::vector<StoredPoint> StoredIn(const std::string& db, bool with_time) {
     std::vector<StoredPoint> points;
-    Status status = ReadStoredPoints(server_, db, with_time, &points);
+    Status status = ReadStoredPoints(server(), db, with_time, &points);
     EXPECT_TRUE(status.ok()) << status.message();
     return points;
   }
@@ -426,12 +423,12 @@ class InfluxDbSuite : public ::testing::Test {
            (response.body.empty() ? "" : " " + Printable(response.body));
   }
 
-  static InfluxDbServer* server_;
-  static Status start_status_;
+  static InfluxDbServer* server() { return influxdb_.server(); }
+
+  static test::SharedInfluxDb influxdb_;
 };
 
-InfluxDbServer* InfluxDbSuite::server_ = nullptr;
-Status InfluxDbSuite::start_status_;
+test::SharedInfluxDb InfluxDbSuite::influxdb_;
 
 // The server's verdict: 2xx accepts, 400 rejects (all or part); anything
 // else is not a verdict on the line.
@@ -572,7 +569,7 @@ class LineProtocolFactsTest : public InfluxDbSuite {
 TEST_F(LineProtocolFactsTest, TheServerIsTheVersionTheseFactsWereFoundWith) {
   HttpResponse response;
   Status status =
-      test::SendHttpRequest("GET", "127.0.0.1", server_->port(), "/ping", "", {}, &response);
+      test::SendHttpRequest("GET", "127.0.0.1", server()->port(), "/ping", "", {}, &response);
   ASSERT_TRUE(status.ok()) << status.message();
   EXPECT_EQ(response.Header("X-Influxdb-Version").value_or("(none)"), "1.6.7~rc0")
       << "the facts below were found with Debian 12's influxdb 1.6.7~rc0";

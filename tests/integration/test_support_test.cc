@@ -20,6 +20,7 @@
 #include "support/influxdb_server.h"
 #include "support/process.h"
 #include "support/redis_server.h"
+#include "support/shared_influxdb.h"
 #include "support/temp_dir.h"
 
 namespace inflow::test {
@@ -141,45 +142,39 @@ TEST(ChildProcessTest, DiesWithTheProcessThatStartedIt) {
 // One InfluxDB for the InfluxDbServer tests; they run in order.
 class InfluxDbServerTest : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
-    server_ = new InfluxDbServer();
-    start_status_ = server_->Start();
-  }
-  static void TearDownTestSuite() {
-    delete server_;
-    server_ = nullptr;
-  }
+  static void SetUpTestSuite() { influxdb_.Start(); }
+  static void TearDownTestSuite() { influxdb_.Stop(); }
   void SetUp() override {
-    ASSERT_TRUE(start_status_.ok()) << start_status_.message();
-    if (!server_->running()) {
-      Status status = server_->Start();
+    ASSERT_TRUE(influxdb_.start_status().ok()) << influxdb_.start_status().message();
+    if (!server()->running()) {
+      Status status = server()->Start();
       ASSERT_TRUE(status.ok()) << status.message();
     }
   }
 
   static std::string QueryOrDie(std::string_view q, std::string_view db) {
     std::string json;
-    Status status = server_->Query(q, db, &json);
+    Status status = server()->Query(q, db, &json);
     EXPECT_TRUE(status.ok()) << status.message();
     return json;
   }
 
-  static InfluxDbServer* server_;
-  static Status start_status_;
+  static InfluxDbServer* server() { return influxdb_.server(); }
+
+  static SharedInfluxDb influxdb_;
 };
 
-InfluxDbServer* InfluxDbServerTest::server_ = nullptr;
-Status InfluxDbServerTest::start_status_;
+SharedInfluxDb InfluxDbServerTest::influxdb_;
 
 TEST_F(InfluxDbServerTest, AnswersOnLoopbackWithTheConfiguredLayout) {
-  EXPECT_NE(server_->port(), 0);
-  EXPECT_EQ(server_->url(), "http://127.0.0.1:" + std::to_string(server_->port()));
-  EXPECT_GT(server_->pid(), 0);
-  EXPECT_TRUE(std::filesystem::is_directory(server_->dir() + "/meta"));
-  EXPECT_TRUE(std::filesystem::exists(server_->log_path()));
+  EXPECT_NE(server()->port(), 0);
+  EXPECT_EQ(server()->url(), "http://127.0.0.1:" + std::to_string(server()->port()));
+  EXPECT_GT(server()->pid(), 0);
+  EXPECT_TRUE(std::filesystem::is_directory(server()->dir() + "/meta"));
+  EXPECT_TRUE(std::filesystem::exists(server()->log_path()));
 
   HttpResponse response;
-  Status status = SendHttpRequest("GET", "127.0.0.1", server_->port(), "/ping", "", {}, &response);
+  Status status = SendHttpRequest("GET", "127.0.0.1", server()->port(), "/ping", "", {}, &response);
   ASSERT_TRUE(status.ok()) << status.message();
   EXPECT_EQ(response.status, 204);
   EXPECT_TRUE(response.Header("x-influxdb-version").has_value());
@@ -188,7 +183,7 @@ TEST_F(InfluxDbServerTest, AnswersOnLoopbackWithTheConfiguredLayout) {
 TEST_F(InfluxDbServerTest, WritesAndQueries) {
   QueryOrDie("CREATE DATABASE support", "");
   HttpResponse response;
-  Status status = server_->Write("support", "cpu,host=a value=1.5 1000000000\n", "", "", &response);
+  Status status = server()->Write("support", "cpu,host=a value=1.5 1000000000\n", "", "", &response);
   ASSERT_TRUE(status.ok()) << status.message();
   EXPECT_EQ(response.status, 204) << response.body;
   EXPECT_EQ(QueryOrDie("SELECT * FROM cpu", "support"),
@@ -201,12 +196,12 @@ TEST_F(InfluxDbServerTest, ReadsChunkedResponses) {
   QueryOrDie("CREATE DATABASE support", "");
   HttpResponse response;
   Status status =
-      server_->Write("support", "chunks,host=b value=2i 2000000000\n", "", "", &response);
+      server()->Write("support", "chunks,host=b value=2i 2000000000\n", "", "", &response);
   ASSERT_TRUE(status.ok()) << status.message();
   ASSERT_EQ(response.status, 204) << response.body;
 
   status = SendHttpRequest(
-      "GET", "127.0.0.1", server_->port(),
+      "GET", "127.0.0.1", server()->port(),
       "/query?db=support&chunked=true&epoch=s&q=" + UrlEncode("SELECT value FROM chunks"), "", {},
       &response);
   ASSERT_TRUE(status.ok()) << status.message();
@@ -221,29 +216,29 @@ TEST_F(InfluxDbServerTest, ReadsChunkedResponses) {
 TEST_F(InfluxDbServerTest, KeepsItsDataAcrossStopAndKill) {
   QueryOrDie("CREATE DATABASE restart", "");
   HttpResponse response;
-  Status status = server_->Write("restart", "m f=1i 1\n", "", "", &response);
+  Status status = server()->Write("restart", "m f=1i 1\n", "", "", &response);
   ASSERT_TRUE(status.ok()) << status.message();
   ASSERT_EQ(response.status, 204) << response.body;
   const std::string expected = R"({"results":[{"statement_id":0,"series":[{"name":"m","columns":)"
                                R"(["time","f"],"values":[[1,1]]}]}]})"
                                "\n";
 
-  uint16_t port = server_->port();
-  pid_t first_pid = server_->pid();
-  status = server_->Stop();
+  uint16_t port = server()->port();
+  pid_t first_pid = server()->pid();
+  status = server()->Stop();
   ASSERT_TRUE(status.ok()) << status.message();
-  EXPECT_FALSE(server_->running());
-  status = server_->Start();
+  EXPECT_FALSE(server()->running());
+  status = server()->Start();
   ASSERT_TRUE(status.ok()) << status.message();
-  EXPECT_EQ(server_->port(), port);
-  EXPECT_NE(server_->pid(), first_pid);
+  EXPECT_EQ(server()->port(), port);
+  EXPECT_NE(server()->pid(), first_pid);
   EXPECT_EQ(QueryOrDie("SELECT * FROM m", "restart"), expected);
 
   // The WAL is written before a write is acknowledged (wal-fsync-delay 0),
   // so an acknowledged point survives a crash.
-  server_->Kill();
-  EXPECT_FALSE(server_->running());
-  status = server_->Start();
+  server()->Kill();
+  EXPECT_FALSE(server()->running());
+  status = server()->Start();
   ASSERT_TRUE(status.ok()) << status.message();
   EXPECT_EQ(QueryOrDie("SELECT * FROM m", "restart"), expected);
 }

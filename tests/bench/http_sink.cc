@@ -181,7 +181,8 @@ class Connection {
   bool closing_ = false;
 };
 
-// One write of `count` answers; owns its bytes until the write completes.
+// One write of the answers due after a read; owns its bytes until the write
+// completes.
 struct AnswerWrite {
   uv_write_t req;
   std::string bytes;

@@ -14,6 +14,7 @@ struct InfluxWriter::Connection {
   uv_write_t write;
   InfluxWriter* owner;  // null once abandoned: callbacks then do nothing
   bool connected = false;
+  bool writing = false;  // `write` is in use: a request is still going out
 };
 
 struct InfluxWriter::Resolve {
@@ -149,6 +150,7 @@ void InfluxWriter::Send() {
   parser_.Reset();
   answer_bytes_ = 0;
   uv_buf_t buf = uv_buf_init(request_.data(), static_cast<unsigned>(request_.size()));
+  connection_->writing = true;
   int rc = uv_write(&connection_->write, reinterpret_cast<uv_stream_t*>(&connection_->tcp), &buf,
                     1, OnWritten);
   if (rc < 0) Fail(std::string("cannot send the write: ") + uv_strerror(rc));
@@ -156,6 +158,7 @@ void InfluxWriter::Send() {
 
 void InfluxWriter::OnWritten(uv_write_t* req, int status) {
   auto* connection = static_cast<Connection*>(req->data);
+  connection->writing = false;
   InfluxWriter* self = connection->owner;
   if (self == nullptr || status >= 0 || !self->busy()) return;
   if (self->reused_ && self->answer_bytes_ == 0) {
@@ -197,9 +200,13 @@ void InfluxWriter::OnRead(ssize_t nread, const uv_buf_t* buf) {
       return;
     case HttpResponseParser::Result::kComplete: {
       WriteVerdict verdict = ClassifyWriteAnswer(parser_.response());
-      // Bytes after the answer belong to no request: the connection is not
-      // to be trusted with another.
-      if (!parser_.response().keep_alive || consumed < data.size()) Abandon();
+      // Bytes after the answer belong to no request, and an answer that
+      // came before the whole request went out (a server may refuse a body
+      // early) leaves the rest of the body on its way: either way the
+      // connection cannot carry another request.
+      if (!parser_.response().keep_alive || consumed < data.size() || connection_->writing) {
+        Abandon();
+      }
       Finish(std::move(verdict));
       return;
     }

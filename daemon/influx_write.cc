@@ -109,4 +109,22 @@ WriteVerdict ClassifyWriteAnswer(const HttpResponse& answer) {
   return verdict;
 }
 
+std::string_view WriteOutcomeName(WriteOutcome outcome) {
+  switch (outcome) {
+    case WriteOutcome::kDelivered:
+      return "delivered";
+    case WriteOutcome::kRejected:
+      return "rejected";
+    case WriteOutcome::kDatabaseNotFound:
+      return "database not found";
+    case WriteOutcome::kUnauthorized:
+      return "unauthorized";
+    case WriteOutcome::kTooLarge:
+      return "too large";
+    case WriteOutcome::kRetry:
+      return "retry";
+  }
+  return "retry";
+}
+
 }  // namespace inflow::daemon

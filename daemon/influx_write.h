@@ -34,6 +34,10 @@ enum class WriteOutcome {
   kRetry,             // 429, 5xx, other answers: retry with backoff
 };
 
+// "delivered", "rejected", "database not found", "unauthorized", "too
+// large", "retry": for logs and test messages.
+std::string_view WriteOutcomeName(WriteOutcome outcome);
+
 struct WriteVerdict {
   WriteOutcome outcome = WriteOutcome::kRetry;
   std::string error;  // InfluxDB's "error" text, if it gave one

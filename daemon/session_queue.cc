@@ -10,29 +10,7 @@
 
 namespace inflow::daemon {
 
-namespace {
-
 using std::chrono::milliseconds;
-
-const char* OutcomeName(WriteOutcome outcome) {
-  switch (outcome) {
-    case WriteOutcome::kDelivered:
-      return "delivered";
-    case WriteOutcome::kRejected:
-      return "rejected";
-    case WriteOutcome::kDatabaseNotFound:
-      return "database not found";
-    case WriteOutcome::kUnauthorized:
-      return "unauthorized";
-    case WriteOutcome::kTooLarge:
-      return "too large";
-    case WriteOutcome::kRetry:
-      return "failed";
-  }
-  return "failed";
-}
-
-}  // namespace
 
 SessionQueue::SessionQueue(uv_loop_t* loop, const SessionOptions& options,
                            const InfluxDbConfig* influxdb, const RetryOptions& retry,
@@ -146,8 +124,8 @@ void SessionQueue::RetryLater(const WriteVerdict& verdict) {
     auto level = verdict.outcome == WriteOutcome::kRetry ? spdlog::level::warn
                                                          : spdlog::level::err;
     spdlog::log(level,
-                "session {}: write of {} points {} ({}); attempt {} failed, next in {} ms{}",
-                retention_policy(), outbox_.front().points, OutcomeName(verdict.outcome),
+                "session {}: write of {} points: {} ({}); attempt {} failed, next in {} ms{}",
+                retention_policy(), outbox_.front().points, WriteOutcomeName(verdict.outcome),
                 verdict.error.empty() ? "no error text" : verdict.error, backoff_.failures(),
                 delay_ms,
                 suppressed > 0 ? fmt::format(" ({} similar messages left out)", suppressed)

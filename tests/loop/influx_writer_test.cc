@@ -33,26 +33,9 @@ using test::ScriptedHttpServer;
 constexpr std::string_view kBody = "cpu,host=a usage=0.5 1700000000000000000\n";
 constexpr std::string_view kOtherBody = "cpu,host=b usage=0.25 1700000000000000001\n";
 
-const char* OutcomeName(WriteOutcome outcome) {
-  switch (outcome) {
-    case WriteOutcome::kDelivered:
-      return "delivered";
-    case WriteOutcome::kRejected:
-      return "rejected";
-    case WriteOutcome::kDatabaseNotFound:
-      return "database not found";
-    case WriteOutcome::kUnauthorized:
-      return "unauthorized";
-    case WriteOutcome::kTooLarge:
-      return "too large";
-    case WriteOutcome::kRetry:
-      return "retry";
-  }
-  return "?";
-}
-
 std::string Describe(const WriteVerdict& verdict) {
-  return OutcomeName(verdict.outcome) + (verdict.error.empty() ? "" : ": " + verdict.error);
+  return std::string(WriteOutcomeName(verdict.outcome)) +
+         (verdict.error.empty() ? "" : ": " + verdict.error);
 }
 
 bool Contains(std::string_view text, std::string_view part) {

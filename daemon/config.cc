@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <charconv>
 #include <fstream>
+#include <limits>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -14,13 +16,19 @@ namespace {
 
 constexpr std::string_view kDefaultUrl = "http://127.0.0.1:8086";
 
+// Full key → the line where the file gives it, for the checks that span
+// options: they name the option the file gives, at its line.
+using GivenLines = std::map<std::string, int>;
+
 // Where a value is: the file, and the key's full name (sessions[1].commit_interval).
 struct Context {
   std::string_view file;
   std::string key;
+  GivenLines* given_lines;
 
   Context Child(std::string_view name) const {
-    return Context{file, key.empty() ? std::string(name) : key + "." + std::string(name)};
+    return Context{file, key.empty() ? std::string(name) : key + "." + std::string(name),
+                   given_lines};
   }
 };
 
@@ -54,10 +62,53 @@ Status ReadBool(const Context& c, const YAML::Node& node, bool* out) {
   return Fail(c, node, "must be true or false");
 }
 
+// 1048576 (1 MiB): a byte count, and its size for people when that is whole.
+std::string BytesText(size_t bytes) {
+  constexpr std::pair<size_t, std::string_view> kUnits[] = {
+      {size_t{1} << 30, "GiB"}, {size_t{1} << 20, "MiB"}, {size_t{1} << 10, "KiB"}};
+  for (auto [size, unit] : kUnits) {
+    if (bytes >= size && bytes % size == 0) {
+      return std::to_string(bytes) + " (" + std::to_string(bytes / size) + " " +
+             std::string(unit) + ")";
+    }
+  }
+  return std::to_string(bytes);
+}
+
+// Reads a byte count of at least `minimum`.
+Status ReadBytes(const Context& c, const YAML::Node& node, size_t minimum, size_t* out) {
+  if (Status s = ReadCount(c, node, out); !s.ok()) return s;
+  if (*out < minimum) {
+    return Fail(c, node, "must be at least " + BytesText(minimum) + ", not " + node.Scalar());
+  }
+  return Status::Ok();
+}
+
 Status ReadDurationNode(const Context& c, const YAML::Node& node, std::chrono::nanoseconds* out) {
   if (!node.IsScalar()) return Fail(c, node, "must be a duration such as 500ms or 10s");
   Status s = ParseDuration(node.Scalar(), out);
   return s.ok() ? s : Fail(c, node, s.message());
+}
+
+Status ReadPositiveDuration(const Context& c, const YAML::Node& node,
+                            std::chrono::nanoseconds* out) {
+  if (Status s = ReadDurationNode(c, node, out); !s.ok()) return s;
+  if (out->count() == 0) return Fail(c, node, "must be longer than 0s");
+  return Status::Ok();
+}
+
+// 200ms, 30s, 0s: a duration as ParseDuration reads it, in the largest unit
+// that keeps the number whole.
+std::string DurationText(std::chrono::nanoseconds duration) {
+  constexpr std::pair<int64_t, std::string_view> kUnits[] = {
+      {3'600'000'000'000, "h"}, {60'000'000'000, "m"}, {1'000'000'000, "s"},
+      {1'000'000, "ms"},        {1'000, "us"},         {1, "ns"}};
+  int64_t ns = duration.count();
+  if (ns == 0) return "0s";
+  for (auto [scale, unit] : kUnits) {
+    if (ns % scale == 0) return std::to_string(ns / scale) + std::string(unit);
+  }
+  return std::to_string(ns) + "ns";  // not reached: every count is whole nanoseconds
 }
 
 template <typename Section>
@@ -89,6 +140,7 @@ Status ReadSection(const Context& c, const YAML::Node& node, const Option<Sectio
     if (option == std::end(table)) return Fail(child, it->first, "unknown option");
     if (!seen.insert(name).second) return Fail(child, it->first, "given twice");
     if (Status s = option->read(child, it->second, section); !s.ok()) return s;
+    (*c.given_lines)[child.key] = it->first.Mark().line + 1;
   }
   return Status::Ok();
 }
@@ -120,30 +172,68 @@ constexpr Option<InfluxDbConfig> kInfluxDbOptions[] = {
      [](const Context& c, const YAML::Node& n, InfluxDbConfig* s) {
        return ReadDurationNode(c, n, &s->request_timeout);
      }},
+    {"create_database", "bool", "true",
+     "On 404 \"database not found\", create the database (`CREATE DATABASE`) and write the "
+     "batch again; when false, such batches go to the dead-letter folder.",
+     [](const Context& c, const YAML::Node& n, InfluxDbConfig* s) {
+       return ReadBool(c, n, &s->create_database);
+     }},
+    {"retry_initial_interval", "duration", "200ms",
+     "After a connection failure or a 5xx, the longest wait before the first retry: the "
+     "bound doubles with each failure up to retry_max_interval, and each wait is drawn at "
+     "random below it (capped exponential backoff with full jitter; a `Retry-After` from the "
+     "server overrides the draw). Longer than 0s.",
+     [](const Context& c, const YAML::Node& n, InfluxDbConfig* s) {
+       return ReadPositiveDuration(c, n, &s->retry_initial_interval);
+     }},
+    {"retry_max_interval", "duration", "30s",
+     "The cap of that bound: the longest wait between two attempts. At least "
+     "retry_initial_interval.",
+     [](const Context& c, const YAML::Node& n, InfluxDbConfig* s) {
+       return ReadPositiveDuration(c, n, &s->retry_max_interval);
+     }},
+    {"retry_max_elapsed", "duration", "0s",
+     "How long one batch may keep failing before it is moved to the dead-letter folder; 0s: "
+     "forever.",
+     [](const Context& c, const YAML::Node& n, InfluxDbConfig* s) {
+       return ReadDurationNode(c, n, &s->retry_max_elapsed);
+     }},
+    {"max_attempts", "attempts", "10",
+     "How many times one batch may fail while other batches to the same InfluxDB server are "
+     "delivered, before it is moved to the dead-letter folder: the server takes writes, so "
+     "the batch itself is at fault. Attempts that fail while the server delivers nothing do "
+     "not count (see retry_max_elapsed). 0: no limit.",
+     [](const Context& c, const YAML::Node& n, InfluxDbConfig* s) {
+       return ReadCount(c, n, &s->max_attempts);
+     }},
 };
 
-constexpr Option<SessionOptions> kSessionOptions[] = {
+constexpr Option<SessionConfig> kSessionOptions[] = {
     {"retention_policy", "string", "(required)",
      "The retention policy this session writes to; one session per retention policy.",
-     [](const Context& c, const YAML::Node& n, SessionOptions* s) {
+     [](const Context& c, const YAML::Node& n, SessionConfig* s) {
        return ReadString(c, n, &s->retention_policy);
      }},
     {"autocommit_every", "points", "5000",
      "Commit when this many points are pending; 0 commits by time and size only.",
-     [](const Context& c, const YAML::Node& n, SessionOptions* s) {
+     [](const Context& c, const YAML::Node& n, SessionConfig* s) {
        return ReadCount(c, n, &s->autocommit_every);
      }},
     {"commit_interval", "duration", "1s",
      "Commit this long after the first pending point, whichever comes first; 0s disables.",
-     [](const Context& c, const YAML::Node& n, SessionOptions* s) {
+     [](const Context& c, const YAML::Node& n, SessionConfig* s) {
        return ReadDurationNode(c, n, &s->commit_interval);
      }},
     {"max_batch_bytes", "bytes", "1048576",
      "Commit before a batch would grow past this many bytes of line protocol.",
-     [](const Context& c, const YAML::Node& n, SessionOptions* s) {
-       Status st = ReadCount(c, n, &s->max_batch_bytes);
-       if (st.ok() && s->max_batch_bytes == 0) return Fail(c, n, "must be at least 1");
-       return st;
+     [](const Context& c, const YAML::Node& n, SessionConfig* s) {
+       return ReadBytes(c, n, 1, &s->max_batch_bytes);
+     }},
+    {"max_pending_bytes", "bytes", "16777216",
+     "How many bytes of points waiting to be written the session may hold in memory; beyond "
+     "it, points wait in the spool. At least the session's max_batch_bytes.",
+     [](const Context& c, const YAML::Node& n, SessionConfig* s) {
+       return ReadCount(c, n, &s->max_pending_bytes);
      }},
 };
 
@@ -190,6 +280,18 @@ constexpr Option<ListenerConfig> kListenerOptions[] = {
        s->precision = *p;
        return Status::Ok();
      }},
+    {"read_buffer_bytes", "bytes", "4194304",
+     "The socket's receive buffer (SO_RCVBUF), only for udp and unix_dgram: datagrams that "
+     "arrive while it is full are lost. From 65536 (64 KiB) to 2147483647; the kernel may cap "
+     "it at net.core.rmem_max.",
+     [](const Context& c, const YAML::Node& n, ListenerConfig* s) {
+       if (Status st = ReadBytes(c, n, 64 << 10, &s->read_buffer_bytes); !st.ok()) return st;
+       constexpr size_t kMax = std::numeric_limits<int>::max();  // setsockopt takes an int
+       if (s->read_buffer_bytes > kMax) {
+         return Fail(c, n, "must be at most " + std::to_string(kMax) + ", not " + n.Scalar());
+       }
+       return Status::Ok();
+     }},
 };
 
 struct RoutingConfig {
@@ -209,10 +311,64 @@ constexpr Option<Config> kRedisOptions[] = {
      [](const Context& c, const YAML::Node& n, Config* s) { return ReadString(c, n, &s->redis_url); }},
 };
 
-constexpr Option<Config> kSpoolOptions[] = {
+constexpr Option<SpoolConfig> kSpoolOptions[] = {
     {"directory", "path", "/var/lib/inflowd", "Where the spool keeps accepted points on disk.",
-     [](const Context& c, const YAML::Node& n, Config* s) {
-       return ReadString(c, n, &s->spool_directory);
+     [](const Context& c, const YAML::Node& n, SpoolConfig* s) {
+       return ReadString(c, n, &s->directory);
+     }},
+    {"fsync", "always, interval or never", "interval",
+     "When points appended to the spool are forced to disk. always: before they count as "
+     "accepted (e.g. before HTTP answers 204); interval: every fsync_interval; never: left to "
+     "the kernel. With any of them a crash of inflowd loses no accepted point; a crash of the "
+     "machine may lose those not yet on disk.",
+     [](const Context& c, const YAML::Node& n, SpoolConfig* s) {
+       std::string text;
+       if (Status st = ReadString(c, n, &text); !st.ok()) return st;
+       if (text == "always") {
+         s->fsync = FsyncPolicy::kAlways;
+       } else if (text == "interval") {
+         s->fsync = FsyncPolicy::kInterval;
+       } else if (text == "never") {
+         s->fsync = FsyncPolicy::kNever;
+       } else {
+         return Fail(c, n, "must be always, interval or never, not '" + text + "'");
+       }
+       return Status::Ok();
+     }},
+    {"fsync_interval", "duration", "1s",
+     "With fsync: interval, how often appended points are forced to disk; ignored otherwise. "
+     "Longer than 0s.",
+     [](const Context& c, const YAML::Node& n, SpoolConfig* s) {
+       return ReadPositiveDuration(c, n, &s->fsync_interval);
+     }},
+    {"max_bytes", "bytes", "1073741824",
+     "The disk space the spool may use, all sessions together. At least 1048576 (1 MiB).",
+     [](const Context& c, const YAML::Node& n, SpoolConfig* s) {
+       return ReadBytes(c, n, 1 << 20, &s->max_bytes);
+     }},
+    {"when_full", "block, drop_oldest or drop_newest", "block",
+     "What happens when the spool is full (max_bytes), or its disk is (ENOSPC). block: stream "
+     "clients (unix_stream, http) are paused and datagrams are dropped; drop_oldest: the "
+     "oldest undelivered points are deleted; drop_newest: new points are refused. Points lost "
+     "are counted and logged.",
+     [](const Context& c, const YAML::Node& n, SpoolConfig* s) {
+       std::string text;
+       if (Status st = ReadString(c, n, &text); !st.ok()) return st;
+       if (text == "block") {
+         s->when_full = WhenFull::kBlock;
+       } else if (text == "drop_oldest") {
+         s->when_full = WhenFull::kDropOldest;
+       } else if (text == "drop_newest") {
+         s->when_full = WhenFull::kDropNewest;
+       } else {
+         return Fail(c, n, "must be block, drop_oldest or drop_newest, not '" + text + "'");
+       }
+       return Status::Ok();
+     }},
+    {"segment_bytes", "bytes", "16777216",
+     "The size of one spool file (a segment). From 65536 (64 KiB) to max_bytes.",
+     [](const Context& c, const YAML::Node& n, SpoolConfig* s) {
+       return ReadBytes(c, n, 64 << 10, &s->segment_bytes);
      }},
 };
 
@@ -237,7 +393,7 @@ Status ReadList(const Context& c, const YAML::Node& node, const Option<Section> 
                 std::vector<Section>* list, std::vector<int>* lines) {
   if (!node.IsSequence()) return Fail(c, node, "must be a list");
   for (size_t i = 0; i < node.size(); ++i) {
-    Context entry{c.file, c.key + "[" + std::to_string(i) + "]"};
+    Context entry{c.file, c.key + "[" + std::to_string(i) + "]", c.given_lines};
     if (!node[i].IsMap()) return Fail(entry, node[i], "must be a mapping of options");
     Section section;
     if (Status s = ReadSection(entry, node[i], table, &section); !s.ok()) return s;
@@ -253,6 +409,7 @@ struct TopLevel {
   Config* config;
   std::vector<int> session_lines;
   std::vector<int> listener_lines;
+  GivenLines given_lines;
 };
 
 constexpr Option<TopLevel> kTopLevelOptions[] = {
@@ -285,7 +442,7 @@ constexpr Option<TopLevel> kTopLevelOptions[] = {
      }},
     {"spool", "section", "", "",
      [](const Context& c, const YAML::Node& n, TopLevel* t) {
-       return ReadSection(c, n, kSpoolOptions, t->config);
+       return ReadSection(c, n, kSpoolOptions, &t->config->spool);
      }},
     {"log", "section", "", "",
      [](const Context& c, const YAML::Node& n, TopLevel* t) {
@@ -298,7 +455,28 @@ constexpr Option<TopLevel> kTopLevelOptions[] = {
      }},
 };
 
-// Checks that span options: what each listener needs, sessions' names.
+// The error for two options of one section or entry (`prefix`: "spool.",
+// "sessions[0].") whose values are out of order: `lower` exceeds `upper`. It
+// names the upper one if the file gives it, else the lower one; the defaults
+// are in order, so the file gives one of them.
+Status OutOfOrder(std::string_view file, const GivenLines& given, const std::string& prefix,
+                  std::string_view lower, const std::string& lower_value, std::string_view upper,
+                  const std::string& upper_value) {
+  std::string key = prefix + std::string(upper);
+  std::string what =
+      "must be at least " + std::string(lower) + " (" + lower_value + "), not " + upper_value;
+  if (!given.contains(key)) {
+    key = prefix + std::string(lower);
+    what = "must be at most " + std::string(upper) + " (" + upper_value + "), not " + lower_value;
+  }
+  auto line = given.find(key);
+  std::string where =
+      std::string(file) + (line == given.end() ? "" : ":" + std::to_string(line->second));
+  return Status::Error(where + ": " + key + ": " + what);
+}
+
+// Checks that span options: what each listener needs, sessions' names, the
+// options bounded by others.
 Status CheckConfig(std::string_view file, const TopLevel& top) {
   const Config& config = *top.config;
   auto at = [&](int line, const std::string& key, const std::string& what) {
@@ -319,6 +497,12 @@ Status CheckConfig(std::string_view file, const TopLevel& top) {
                   "'" + config.sessions[i].retention_policy + "' has a session already");
       }
     }
+    const SessionConfig& s = config.sessions[i];
+    if (s.max_pending_bytes < s.max_batch_bytes) {
+      return OutOfOrder(file, top.given_lines, key + ".", "max_batch_bytes",
+                        std::to_string(s.max_batch_bytes), "max_pending_bytes",
+                        std::to_string(s.max_pending_bytes));
+    }
   }
   for (size_t i = 0; i < config.listeners.size(); ++i) {
     const ListenerConfig& l = config.listeners[i];
@@ -331,6 +515,11 @@ Status CheckConfig(std::string_view file, const TopLevel& top) {
     if (!unix_socket && l.address.rfind(':') == std::string::npos) {
       return at(l.line, key + ".address", "must be host:port, not '" + l.address + "'");
     }
+    bool datagram = l.type == ListenerType::kUdp || l.type == ListenerType::kUnixDgram;
+    if (auto given = top.given_lines.find(key + ".read_buffer_bytes");
+        !datagram && given != top.given_lines.end()) {
+      return at(given->second, given->first, "only for udp and unix_dgram");
+    }
     if (!l.retention_policy.empty() &&
         std::none_of(config.sessions.begin(), config.sessions.end(),
                      [&](const SessionOptions& s) { return s.retention_policy == l.retention_policy; })) {
@@ -341,6 +530,18 @@ Status CheckConfig(std::string_view file, const TopLevel& top) {
   if (config.influxdb.database.empty()) {
     return Status::Error(std::string(file) +
                          ": influxdb.database: no database: set it, or give it as the URL's path");
+  }
+  const InfluxDbConfig& influxdb = config.influxdb;
+  if (influxdb.retry_max_interval < influxdb.retry_initial_interval) {
+    return OutOfOrder(file, top.given_lines, "influxdb.", "retry_initial_interval",
+                      DurationText(influxdb.retry_initial_interval), "retry_max_interval",
+                      DurationText(influxdb.retry_max_interval));
+  }
+  const SpoolConfig& spool = config.spool;
+  if (spool.max_bytes < spool.segment_bytes) {
+    return OutOfOrder(file, top.given_lines, "spool.", "segment_bytes",
+                      std::to_string(spool.segment_bytes), "max_bytes",
+                      std::to_string(spool.max_bytes));
   }
   return Status::Ok();
 }
@@ -381,10 +582,10 @@ Status ParseDuration(std::string_view text, std::chrono::nanoseconds* duration) 
 Status ParseConfig(std::string_view yaml, std::string_view file_name, Config* config) {
   *config = Config{};
   if (Status s = ParseInfluxUrl(kDefaultUrl, &config->influxdb.url); !s.ok()) return s;
-  TopLevel top{config, {}, {}};
+  TopLevel top{config, {}, {}, {}};
   try {
     YAML::Node root = YAML::Load(std::string(yaml));
-    Context context{file_name, ""};
+    Context context{file_name, "", &top.given_lines};
     if (Status s = ReadSection(context, root, kTopLevelOptions, &top); !s.ok()) return s;
   } catch (const YAML::Exception& e) {
     return Status::Error(std::string(file_name) + ":" + std::to_string(e.mark.line + 1) + ": " +

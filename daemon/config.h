@@ -27,6 +27,19 @@ struct InfluxDbConfig {
   std::string database;          // influxdb.database, else the URL's path
   bool unsigned_fields = false;  // whether the server takes `7u`
   std::chrono::nanoseconds request_timeout = std::chrono::seconds(10);
+  // On 404 "database not found": CREATE DATABASE and write again, or
+  // (false) move the batch to the dead-letter folder.
+  bool create_database = true;
+  // The bounds of the backoff between attempts after a connection failure
+  // or a 5xx. 0 < retry_initial_interval <= retry_max_interval.
+  std::chrono::nanoseconds retry_initial_interval = std::chrono::milliseconds(200);
+  std::chrono::nanoseconds retry_max_interval = std::chrono::seconds(30);
+  // How long one batch may keep failing before it becomes a dead letter;
+  // zero: forever.
+  std::chrono::nanoseconds retry_max_elapsed{0};
+  // Failed attempts of one batch, counted while other batches to the same
+  // server were delivered, after which it becomes a dead letter; 0: no limit.
+  size_t max_attempts = 10;
 };
 
 enum class ListenerType : uint8_t { kUdp, kUnixDgram, kUnixStream, kHttp };
@@ -37,16 +50,51 @@ struct ListenerConfig {
   std::string path;              // for unix_dgram and unix_stream
   std::string retention_policy;  // the session of its points; the first session's if empty
   Precision precision = Precision::kNanoseconds;
+  // SO_RCVBUF of udp and unix_dgram listeners, at most INT_MAX (setsockopt
+  // takes an int); the kernel may cap it at net.core.rmem_max.
+  size_t read_buffer_bytes = 4 << 20;
   int line = 0;                  // of its entry in the file, for messages
+};
+
+// A session's options: the core's batching options and the daemon's own.
+// It derives from SessionOptions, rather than holding one, so that code
+// taking a SessionOptions (Session, SessionQueue) takes an entry as it is.
+struct SessionConfig : SessionOptions {
+  // Bytes of points waiting to be written that the session keeps in memory;
+  // beyond it, points wait in the spool. At least max_batch_bytes.
+  size_t max_pending_bytes = 16 << 20;
+};
+
+// When points appended to the spool are forced to disk.
+enum class FsyncPolicy : uint8_t {
+  kAlways,    // before they count as accepted (e.g. before HTTP answers 204)
+  kInterval,  // every fsync_interval
+  kNever,     // left to the kernel
+};
+
+// What happens to points when the spool (or its disk) is full.
+enum class WhenFull : uint8_t {
+  kBlock,       // stream clients are paused; datagrams are dropped, counted
+  kDropOldest,  // the oldest undelivered points are deleted, counted
+  kDropNewest,  // new points are refused, counted
+};
+
+struct SpoolConfig {
+  std::string directory = "/var/lib/inflowd";
+  FsyncPolicy fsync = FsyncPolicy::kInterval;
+  std::chrono::nanoseconds fsync_interval = std::chrono::seconds(1);  // > 0
+  size_t max_bytes = size_t{1} << 30;      // all sessions together; >= 1 MiB
+  WhenFull when_full = WhenFull::kBlock;
+  size_t segment_bytes = size_t{16} << 20;  // 64 KiB <= segment_bytes <= max_bytes
 };
 
 struct Config {
   InfluxDbConfig influxdb;
-  std::vector<SessionOptions> sessions;
+  std::vector<SessionConfig> sessions;
   std::vector<ListenerConfig> listeners;
   std::string retention_policy_tag;  // routing.retention_policy_tag; empty: no routing by tag
   std::string redis_url = "redis://127.0.0.1:6379/0";
-  std::string spool_directory = "/var/lib/inflowd";
+  SpoolConfig spool;
   std::string log_level = "info";
   std::chrono::nanoseconds shutdown_timeout = std::chrono::seconds(10);
 };

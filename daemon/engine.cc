@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 #include <random>
 
@@ -65,11 +66,15 @@ Engine::Engine(uv_loop_t* loop, const Config& config)
       router_(RetentionPolicies(config_), config_.retention_policy_tag),
       bad_line_log_(10, std::chrono::seconds(1)),
       unrouted_log_(10, std::chrono::seconds(1)) {
+  RetryOptions retry;
+  retry.initial_interval = config_.influxdb.retry_initial_interval;
+  retry.max_interval = config_.influxdb.retry_max_interval;
+  retry.unauthorized_interval = std::max(retry.unauthorized_interval, retry.initial_interval);
   std::random_device entropy;
   for (const SessionOptions& options : config_.sessions) {
     uint64_t seed = (static_cast<uint64_t>(entropy()) << 32) | entropy();
     sessions_.push_back(
-        std::make_unique<SessionQueue>(loop_, options, &config_.influxdb, RetryOptions{}, seed));
+        std::make_unique<SessionQueue>(loop_, options, &config_.influxdb, retry, seed));
   }
   for (const ListenerConfig& listener : config_.listeners) {
     listeners_.push_back(MakeListener(listener));

@@ -58,16 +58,15 @@ std::string ErrorText(std::string_view body) {
 
 }  // namespace
 
-void BuildWriteRequest(const InfluxUrl& url, std::string_view database,
-                       std::string_view retention_policy, std::string_view body,
-                       std::string* out) {
-  out->append("POST /write?db=");
-  AppendQueryEscaped(database, out);
-  if (!retention_policy.empty()) {
-    out->append("&rp=");
-    AppendQueryEscaped(retention_policy, out);
-  }
-  out->append("&precision=ns HTTP/1.1\r\nHost: ");
+namespace {
+
+// A POST to `target` (path and query) with `body`, keep-alive, and basic
+// auth from the URL's user info.
+void AppendPost(const InfluxUrl& url, std::string_view target, std::string_view content_type,
+                std::string_view body, std::string* out) {
+  out->append("POST ");
+  out->append(target);
+  out->append(" HTTP/1.1\r\nHost: ");
   out->append(url.host.find(':') != std::string::npos ? "[" + url.host + "]" : url.host);
   out->append(":" + std::to_string(url.port) + "\r\n");
   if (!url.username.empty()) {
@@ -75,10 +74,41 @@ void BuildWriteRequest(const InfluxUrl& url, std::string_view database,
     AppendBase64(url.username + ":" + url.password, out);
     out->append("\r\n");
   }
-  out->append("Content-Type: text/plain; charset=utf-8\r\nContent-Length: ");
+  out->append("Content-Type: ");
+  out->append(content_type);
+  out->append("\r\nContent-Length: ");
   out->append(std::to_string(body.size()));
   out->append("\r\n\r\n");
   out->append(body);
+}
+
+}  // namespace
+
+void BuildWriteRequest(const InfluxUrl& url, std::string_view database,
+                       std::string_view retention_policy, std::string_view body,
+                       std::string* out) {
+  std::string target = "/write?db=";
+  AppendQueryEscaped(database, &target);
+  if (!retention_policy.empty()) {
+    target.append("&rp=");
+    AppendQueryEscaped(retention_policy, &target);
+  }
+  target.append("&precision=ns");
+  AppendPost(url, target, "text/plain; charset=utf-8", body, out);
+}
+
+void BuildCreateDatabaseRequest(const InfluxUrl& url, std::string_view database,
+                                std::string* out) {
+  // InfluxQL quotes an identifier in double quotes, with \ and " escaped.
+  std::string statement = "CREATE DATABASE \"";
+  for (char c : database) {
+    if (c == '"' || c == '\\') statement.push_back('\\');
+    statement.push_back(c);
+  }
+  statement.push_back('"');
+  std::string form = "q=";
+  AppendQueryEscaped(statement, &form);
+  AppendPost(url, "/query", "application/x-www-form-urlencoded", form, out);
 }
 
 WriteVerdict ClassifyWriteAnswer(const HttpResponse& answer) {
@@ -105,6 +135,36 @@ WriteVerdict ClassifyWriteAnswer(const HttpResponse& answer) {
     verdict.outcome = WriteOutcome::kTooLarge;
   } else {
     verdict.outcome = WriteOutcome::kRetry;
+  }
+  return verdict;
+}
+
+WriteVerdict ClassifyQueryAnswer(const HttpResponse& answer) {
+  WriteVerdict verdict = ClassifyWriteAnswer(answer);
+  if (verdict.outcome != WriteOutcome::kDelivered) {
+    if (verdict.outcome == WriteOutcome::kRejected || verdict.outcome == WriteOutcome::kTooLarge ||
+        verdict.outcome == WriteOutcome::kDatabaseNotFound) {
+      verdict.outcome = WriteOutcome::kRetry;
+    }
+    return verdict;
+  }
+  // A statement that failed is reported inside a 200: {"results":[{"error":"..."}]}.
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  if (parser.parse(answer.body.data(), answer.body.size()).get(doc) != simdjson::SUCCESS) {
+    verdict.outcome = WriteOutcome::kRetry;
+    verdict.error = "unreadable answer to a query";
+    return verdict;
+  }
+  simdjson::dom::array results;
+  if (doc["results"].get(results) == simdjson::SUCCESS) {
+    for (simdjson::dom::element result : results) {
+      std::string_view error;
+      if (result["error"].get(error) == simdjson::SUCCESS) {
+        verdict.outcome = WriteOutcome::kRetry;
+        verdict.error = std::string(error);
+      }
+    }
   }
   return verdict;
 }

@@ -25,6 +25,11 @@ void BuildWriteRequest(const InfluxUrl& url, std::string_view database,
                        std::string_view retention_policy, std::string_view body,
                        std::string* out);
 
+// Appends to *out the request `POST /query` with `CREATE DATABASE "<database>"`
+// (which succeeds also when the database exists), basic auth and keep-alive.
+void BuildCreateDatabaseRequest(const InfluxUrl& url, std::string_view database,
+                                std::string* out);
+
 enum class WriteOutcome {
   kDelivered,         // 2xx: stored
   kRejected,          // 400: the lines named in `error` were refused, the rest stored
@@ -45,6 +50,11 @@ struct WriteVerdict {
 };
 
 WriteVerdict ClassifyWriteAnswer(const HttpResponse& answer);
+
+// The verdict on the answer to a query such as BuildCreateDatabaseRequest's:
+// kDelivered when every statement succeeded; kUnauthorized for 401/403;
+// otherwise kRetry, with the statement's or the server's error text.
+WriteVerdict ClassifyQueryAnswer(const HttpResponse& answer);
 
 }  // namespace inflow::daemon
 

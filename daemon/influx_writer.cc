@@ -45,7 +45,18 @@ void InfluxWriter::Write(std::string_view retention_policy, std::string_view bod
                          Callback done) {
   request_.clear();
   BuildWriteRequest(config_->url, config_->database, retention_policy, body, &request_);
+  Start(std::move(done), ClassifyWriteAnswer);
+}
+
+void InfluxWriter::CreateDatabase(Callback done) {
+  request_.clear();
+  BuildCreateDatabaseRequest(config_->url, config_->database, &request_);
+  Start(std::move(done), ClassifyQueryAnswer);
+}
+
+void InfluxWriter::Start(Callback done, Classifier classify) {
   done_ = std::move(done);
+  classify_ = classify;
   uv_timer_start(&timer_, OnTimeout, Milliseconds(config_->request_timeout), 0);
   if (connection_ != nullptr && connection_->connected) {
     reused_ = true;
@@ -177,7 +188,7 @@ void InfluxWriter::OnRead(ssize_t nread, const uv_buf_t* buf) {
   }
   if (nread < 0) {
     if (nread == UV_EOF && parser_.Finish() == HttpResponseParser::Result::kComplete) {
-      WriteVerdict verdict = ClassifyWriteAnswer(parser_.response());
+      WriteVerdict verdict = classify_(parser_.response());
       Abandon();
       Finish(std::move(verdict));
     } else if (reused_ && answer_bytes_ == 0) {
@@ -199,7 +210,7 @@ void InfluxWriter::OnRead(ssize_t nread, const uv_buf_t* buf) {
       Fail("malformed answer from InfluxDB: " + parser_.error());
       return;
     case HttpResponseParser::Result::kComplete: {
-      WriteVerdict verdict = ClassifyWriteAnswer(parser_.response());
+      WriteVerdict verdict = classify_(parser_.response());
       // Bytes after the answer belong to no request, and an answer that
       // came before the whole request went out (a server may refuse a body
       // early) leaves the rest of the body on its way: either way the

@@ -42,6 +42,10 @@ class InfluxWriter {
   // writer is closed first. REQUIRES: !busy(), not closed.
   void Write(std::string_view retention_policy, std::string_view body, Callback done);
 
+  // Creates the database (CREATE DATABASE, which succeeds if it exists);
+  // `done` gets ClassifyQueryAnswer's verdict. REQUIRES: as for Write.
+  void CreateDatabase(Callback done);
+
   bool busy() const { return static_cast<bool>(done_); }
 
   // Abandons a write in flight (its callback is never called) and closes
@@ -52,6 +56,9 @@ class InfluxWriter {
   struct Connection;
   struct Resolve;
 
+  using Classifier = WriteVerdict (*)(const HttpResponse&);
+
+  void Start(Callback done, Classifier classify);
   void Connect();
   void ConnectNext();
   void Send();
@@ -79,6 +86,7 @@ class InfluxWriter {
 
   std::string request_;
   Callback done_;
+  Classifier classify_ = ClassifyWriteAnswer;
   HttpResponseParser parser_;
   bool reused_ = false;         // the write went out on a connection used before
   size_t answer_bytes_ = 0;     // bytes of the answer received so far

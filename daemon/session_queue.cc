@@ -16,6 +16,7 @@ SessionQueue::SessionQueue(uv_loop_t* loop, const SessionOptions& options,
                            const InfluxDbConfig* influxdb, const RetryOptions& retry,
                            uint64_t seed)
     : loop_(loop),
+      influxdb_(influxdb),
       session_(options),
       writer_(loop, influxdb),
       backoff_(retry.initial_interval, retry.max_interval, seed),
@@ -100,14 +101,38 @@ void SessionQueue::OnWritten(const WriteVerdict& verdict) {
       SplitFront();
       break;
     case WriteOutcome::kDatabaseNotFound:
+      // Once per batch: if the database is gone again right after it was
+      // created, something else is wrong, and the backoff takes over.
+      if (influxdb_->create_database && !created_database_) {
+        CreateDatabase();
+        return;
+      }
+      RetryLater(verdict);
+      return;
     case WriteOutcome::kUnauthorized:
     case WriteOutcome::kRetry:
       RetryLater(verdict);
       return;
   }
+  created_database_ = false;
   sending_ = false;
   SendNext();
   CheckDrained();
+}
+
+void SessionQueue::CreateDatabase() {
+  created_database_ = true;
+  spdlog::warn("session {}: InfluxDB has no database \"{}\"; creating it",
+               retention_policy(), influxdb_->database);
+  writer_.CreateDatabase([this](const WriteVerdict& verdict) {
+    if (verdict.outcome != WriteOutcome::kDelivered) {
+      RetryLater(verdict);
+      return;
+    }
+    spdlog::info("session {}: created database \"{}\"", retention_policy(), influxdb_->database);
+    sending_ = false;
+    SendNext();
+  });
 }
 
 void SessionQueue::RetryLater(const WriteVerdict& verdict) {

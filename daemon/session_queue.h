@@ -6,10 +6,11 @@
 // the order they closed, so a session's points are stored in the order they
 // were received. On kRetry (a connection failure, 429, 5xx), on kUnauthorized
 // and on kDatabaseNotFound the batch is kept and written again after a
-// capped exponential backoff with full jitter (Retry-After when given); a
-// rejected batch (400) is logged and dropped, since InfluxDB stored its good
-// points and will never take the others; a batch too large (413) is split
-// in halves.
+// capped exponential backoff with full jitter (Retry-After when given),
+// except that a missing database is first created when
+// influxdb.create_database allows; a rejected batch (400) is logged and
+// dropped, since InfluxDB stored its good points and will never take the
+// others; a batch too large (413) is split in halves.
 //
 // Ownership: owned by the engine; Close() closes its handles, and the queue
 // must outlive the loop's run that follows. Thread: the loop's.
@@ -92,6 +93,7 @@ class SessionQueue {
   void SendNext();
   void OnWritten(const WriteVerdict& verdict);
   void RetryLater(const WriteVerdict& verdict);
+  void CreateDatabase();
   void SplitFront();
   void DropFront();
   void CheckDrained();
@@ -100,6 +102,7 @@ class SessionQueue {
   static void OnRetryTimer(uv_timer_t* timer);
 
   uv_loop_t* loop_;
+  const InfluxDbConfig* influxdb_;
   Session session_;
   InfluxWriter writer_;
   Backoff backoff_;
@@ -110,6 +113,7 @@ class SessionQueue {
   std::deque<Batch> outbox_;  // closed batches, oldest first
   bool sending_ = false;      // outbox_.front() is at the writer or waits to be retried
   bool closed_ = false;
+  bool created_database_ = false;  // for the batch at the front of outbox_
   std::function<void()> on_drained_;
   SessionStats stats_;
 };

@@ -300,6 +300,28 @@ TEST_F(InflowdTest, StoresNothingOfAPointForARetentionPolicyWithoutASession) {
   EXPECT_TRUE(inflowd_->LogMentions(unsessioned)) << "the log does not name " << unsessioned;
 }
 
+TEST_F(InflowdTest, CreatesTheDatabaseWhenInfluxDbHasNone) {
+  // influxdb.create_database is true by default.
+  Execute("DROP DATABASE " + Quoted(db_));
+  ASSERT_NO_FATAL_FAILURE(StartInflowd(
+      {.sessions = {Prompt("autogen")}, .listeners = {{ListenerKind::kUnixStream}}}));
+  const int64_t t = RecentTime();
+  ASSERT_NO_FATAL_FAILURE(Send(0, Line("created", "host=a", 1, t) + Line("created", "host=b", 2, t)));
+  // Reading the points fails until the database exists: wait for inflowd
+  // to say it created it.
+  const auto deadline = Clock::now() + kArrivalTimeout;
+  while (!inflowd_->LogMentions("created database") && Clock::now() < deadline) {
+    std::this_thread::sleep_for(10ms);
+  }
+  ASSERT_TRUE(inflowd_->LogMentions("created database")) << inflowd_->LogTail();
+  std::vector<StoredPoint> stored = WaitForPoints("autogen", 2);
+  ExpectSame(stored,
+             {IntegerPoint("created", {{"host", "a"}}, 1, t),
+              IntegerPoint("created", {{"host", "b"}}, 2, t)},
+             "autogen");
+  ASSERT_NO_FATAL_FAILURE(StopInflowd());
+}
+
 // ---------------------------------------------------------------------------
 // When sessions commit.
 

@@ -89,5 +89,34 @@ TEST(InfluxWriteTest, ToleratesBodiesThatAreNotInfluxDbsJson) {
   EXPECT_EQ(ClassifyWriteAnswer(Answer(400, "{\"error\":3}")).error, "");
 }
 
+TEST(InfluxWriteTest, BuildsTheCreateDatabaseRequestWithTheNameQuoted) {
+  std::string request;
+  BuildCreateDatabaseRequest(Url("http://u:p@127.0.0.1:8086"), "tele\"me\\try", &request);
+  // q=CREATE DATABASE "tele\"me\\try", form-encoded.
+  std::string form = "q=CREATE%20DATABASE%20%22tele%5C%22me%5C%5Ctry%22";
+  EXPECT_EQ(request,
+            "POST /query HTTP/1.1\r\n"
+            "Host: 127.0.0.1:8086\r\n"
+            "Authorization: Basic dTpw\r\n"
+            "Content-Type: application/x-www-form-urlencoded\r\n"
+            "Content-Length: " +
+                std::to_string(form.size()) + "\r\n\r\n" + form);
+}
+
+TEST(InfluxWriteTest, AQueryIsDoneOnlyWhenEveryStatementSucceeded) {
+  EXPECT_EQ(ClassifyQueryAnswer(Answer(200, R"({"results":[{"statement_id":0}]})")).outcome,
+            WriteOutcome::kDelivered);
+  WriteVerdict failed =
+      ClassifyQueryAnswer(Answer(200, R"({"results":[{"statement_id":0,"error":"boom"}]})"));
+  EXPECT_EQ(failed.outcome, WriteOutcome::kRetry);
+  EXPECT_EQ(failed.error, "boom");
+  EXPECT_EQ(ClassifyQueryAnswer(Answer(200, "not json")).outcome, WriteOutcome::kRetry);
+  EXPECT_EQ(ClassifyQueryAnswer(Answer(401, R"({"error":"authorization failed"})")).outcome,
+            WriteOutcome::kUnauthorized);
+  EXPECT_EQ(ClassifyQueryAnswer(Answer(400, R"({"error":"bad"})")).outcome,
+            WriteOutcome::kRetry);
+  EXPECT_EQ(ClassifyQueryAnswer(Answer(500)).outcome, WriteOutcome::kRetry);
+}
+
 }  // namespace
 }  // namespace inflow::daemon

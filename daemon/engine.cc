@@ -9,6 +9,7 @@
 #include "listeners/datagram_listener.h"
 #include "listeners/http_listener.h"
 #include "listeners/stream_listener.h"
+#include "rejection.h"
 
 namespace inflow::daemon {
 
@@ -64,6 +65,7 @@ Engine::Engine(uv_loop_t* loop, const Config& config)
     : loop_(loop),
       config_(config),
       router_(RetentionPolicies(config_), config_.retention_policy_tag),
+      dead_letter_log_(10, std::chrono::seconds(1)),
       bad_line_log_(10, std::chrono::seconds(1)),
       unrouted_log_(10, std::chrono::seconds(1)) {
   RetryOptions retry;
@@ -125,12 +127,44 @@ Status Engine::Start() {
   uv_signal_start(&sigterm_, OnSignal, SIGTERM);
   uv_signal_start(&sigint_, OnSignal, SIGINT);
   for (const auto& session : sessions_) {
+    SessionQueue* queue = session.get();
     session->set_on_drained([this] { CheckDrained(); });
+    session->set_on_rejected([this, queue](const Batch& batch, const WriteVerdict& verdict) {
+      KeepDeadLetters(*queue, batch, verdict);
+    });
   }
   spdlog::info("inflowd ready: {} listeners, {} sessions, writing to {} database {}",
                listeners_.size(), sessions_.size(), config_.influxdb.url.Redacted(),
                config_.influxdb.database);
   return Status::Ok();
+}
+
+// The lines InfluxDB refused, each with its reason, into the day's
+// dead-letter file. The folder is made at the first refusal, so that a
+// spool directory nobody can write fails loudly then, not at start.
+void Engine::KeepDeadLetters(const SessionQueue& session, const Batch& batch,
+                             const WriteVerdict& verdict) {
+  RejectedLines rejected = FindRejectedLines(batch.body, verdict.error);
+  Status status;
+  if (!dead_letters_open_) {
+    status = dead_letters_.Open(config_.spool.directory, &file_system_);
+    dead_letters_open_ = status.ok();
+  }
+  if (status.ok()) status = dead_letters_.Write(ReceivedNowNs(), session.retention_policy(), rejected);
+  uint64_t suppressed = 0;
+  if (!status.ok()) {
+    spdlog::error("session {}: InfluxDB refused lines of a batch of {} points ({}), and they "
+                  "could not be kept as dead letters: {}",
+                  session.retention_policy(), batch.points, verdict.error, status.message());
+  } else if (dead_letter_log_.Allow(MonoTime(std::chrono::milliseconds(uv_now(loop_))),
+                                    &suppressed)) {
+    spdlog::warn("session {}: InfluxDB refused {} lines of a batch of {} points{}; kept in {}: {}{}",
+                 session.retention_policy(),
+                 rejected.understood ? rejected.lines.size() + rejected.unidentified_dropped
+                                     : batch.points,
+                 batch.points, rejected.understood ? "" : " (the whole batch kept)",
+                 dead_letters_.current_path(), Printable(verdict.error), Suppressed(suppressed));
+  }
 }
 
 void Engine::Accept(size_t session, std::string_view line) { sessions_[session]->Write(line); }

@@ -5,7 +5,8 @@
 // The engine builds the pipeline from the config, owns every part of it,
 // and is the PointSink the listeners' intakes hand their lines to: each line
 // goes to its session's queue; each refusal is counted and logged, with a
-// rate limit so that a flood of bad lines never floods the log.
+// rate limit so that a flood of bad lines never floods the log. The lines
+// InfluxDB refuses go to the dead-letter files (<spool>/rejected/).
 //
 // SIGTERM or SIGINT drains: the listeners stop reading, every session
 // commits, and the engine waits for the writes in flight up to
@@ -25,11 +26,13 @@
 #include <vector>
 
 #include "config.h"
+#include "dead_letter.h"
 #include "intake.h"
 #include "listeners/listener.h"
 #include "log_rate_limiter.h"
 #include "router.h"
 #include "session_queue.h"
+#include "spool/file_system.h"
 
 namespace inflow::daemon {
 
@@ -60,6 +63,8 @@ class Engine : public PointSink {
   enum class State { kIdle, kRunning, kDraining, kClosed };
 
   std::unique_ptr<Listener> MakeListener(const ListenerConfig& config);
+  void KeepDeadLetters(const SessionQueue& session, const Batch& batch,
+                       const WriteVerdict& verdict);
   void CheckDrained();
   void Close();
   static void OnSignal(uv_signal_t* handle, int signum);
@@ -74,6 +79,10 @@ class Engine : public PointSink {
   uv_signal_t sigint_;
   uv_timer_t shutdown_timer_;
   State state_ = State::kIdle;
+  PosixFileSystem file_system_;
+  DeadLetterFile dead_letters_;
+  bool dead_letters_open_ = false;
+  LogRateLimiter dead_letter_log_;
   LogRateLimiter bad_line_log_;
   LogRateLimiter unrouted_log_;
   uint64_t refused_lines_ = 0;

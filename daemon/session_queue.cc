@@ -93,8 +93,12 @@ void SessionQueue::OnWritten(const WriteVerdict& verdict) {
       backoff_.Reset();
       ++stats_.batches_rejected;
       stats_.points_rejected += batch.points;
-      spdlog::warn("session {}: InfluxDB refused lines of a batch of {} points: {}",
-                   retention_policy(), batch.points, verdict.error);
+      if (on_rejected_) {
+        on_rejected_(batch, verdict);
+      } else {
+        spdlog::warn("session {}: InfluxDB refused lines of a batch of {} points: {}",
+                     retention_policy(), batch.points, verdict.error);
+      }
       DropFront();
       break;
     case WriteOutcome::kTooLarge:

@@ -75,6 +75,12 @@ class SessionQueue {
   // Whether every point accepted was written (or refused by InfluxDB).
   bool drained() const { return outbox_.empty() && session_.pending_points() == 0; }
 
+  // Called with each batch InfluxDB refused in part (400) and InfluxDB's
+  // verdict, before the batch is dropped: the engine keeps the lines
+  // refused as dead letters.
+  using RejectedHandler = std::function<void(const Batch& batch, const WriteVerdict& verdict)>;
+  void set_on_rejected(RejectedHandler on_rejected) { on_rejected_ = std::move(on_rejected); }
+
   // Called whenever the queue becomes drained.
   void set_on_drained(std::function<void()> on_drained) { on_drained_ = std::move(on_drained); }
 
@@ -115,6 +121,7 @@ class SessionQueue {
   bool closed_ = false;
   bool created_database_ = false;  // for the batch at the front of outbox_
   std::function<void()> on_drained_;
+  RejectedHandler on_rejected_;
   SessionStats stats_;
 };
 

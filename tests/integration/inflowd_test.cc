@@ -10,6 +10,9 @@
 #include <signal.h>
 
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -320,6 +323,40 @@ TEST_F(InflowdTest, CreatesTheDatabaseWhenInfluxDbHasNone) {
               IntegerPoint("created", {{"host", "b"}}, 2, t)},
              "autogen");
   ASSERT_NO_FATAL_FAILURE(StopInflowd());
+}
+
+TEST_F(InflowdTest, KeepsALineInfluxDbRefusesAsADeadLetterAndStoresTheRest) {
+  ASSERT_NO_FATAL_FAILURE(StartInflowd(
+      {.sessions = {Prompt("autogen")}, .listeners = {{ListenerKind::kUnixStream}}}));
+  const int64_t t = RecentTime();
+  // f is an integer field once this is stored; a float f is then refused.
+  ASSERT_NO_FATAL_FAILURE(Send(0, Line("typed", "host=a", 1, t)));
+  ASSERT_EQ(WaitForPoints("autogen", 1).size(), 1u);
+  const std::string conflicting = "typed,host=c f=2.5 " + std::to_string(t + 2);
+  ASSERT_NO_FATAL_FAILURE(Send(0, Line("typed", "host=b", 2, t + 1) + conflicting + "\n" +
+                                      Line("typed", "host=d", 4, t + 3)));
+  std::vector<StoredPoint> stored = WaitForPoints("autogen", 3);
+  ASSERT_NO_FATAL_FAILURE(StopInflowd());
+  ExpectSame(StoredIn("autogen"),
+             {IntegerPoint("typed", {{"host", "a"}}, 1, t),
+              IntegerPoint("typed", {{"host", "b"}}, 2, t + 1),
+              IntegerPoint("typed", {{"host", "d"}}, 4, t + 3)},
+             "autogen");
+  // One file a day in <spool>/rejected/: the refused line, after a comment
+  // with its time, session and reason.
+  std::string letters;
+  const std::filesystem::path folder = inflowd_->File("spool") + "/rejected";
+  ASSERT_TRUE(std::filesystem::is_directory(folder)) << inflowd_->LogTail();
+  for (const auto& entry : std::filesystem::directory_iterator(folder)) {
+    std::ifstream in(entry.path());
+    std::stringstream text;
+    text << in.rdbuf();
+    letters += text.str();
+  }
+  EXPECT_NE(letters.find("session=autogen"), std::string::npos) << letters;
+  EXPECT_NE(letters.find("field type conflict"), std::string::npos) << letters;
+  EXPECT_NE(letters.find("\n" + conflicting + "\n"), std::string::npos) << letters;
+  EXPECT_EQ(letters.find("host=b"), std::string::npos) << "a stored line is a dead letter too";
 }
 
 // ---------------------------------------------------------------------------

@@ -255,7 +255,7 @@ EOF
   echo "   $sink_line" >&2
   if [[ -n $kernel_drops ]]; then
     echo "   kernel: $kernel_drops datagrams dropped on inflowd's UDP socket" \
-      "(receive buffer $(sysctl -n net.core.rmem_default 2>/dev/null || echo '?') bytes by default)" >&2
+      "(its receive buffer: see \"receive buffer\" in inflowd's log)" >&2
   fi
 
   local received last_byte_at

@@ -150,20 +150,23 @@ void Engine::KeepDeadLetters(const SessionQueue& session, const Batch& batch,
     status = dead_letters_.Open(config_.spool.directory, &file_system_);
     dead_letters_open_ = status.ok();
   }
-  if (status.ok()) status = dead_letters_.Write(ReceivedNowNs(), session.retention_policy(), rejected);
+  if (status.ok()) {
+    status = dead_letters_.Write(ReceivedNowNs(), session.retention_policy(), rejected);
+  }
   uint64_t suppressed = 0;
   if (!status.ok()) {
-    spdlog::error("session {}: InfluxDB refused lines of a batch of {} points ({}), and they "
-                  "could not be kept as dead letters: {}",
-                  session.retention_policy(), batch.points, verdict.error, status.message());
+    spdlog::error(
+        "session {}: InfluxDB refused lines of a batch of {} points ({}), and they "
+        "could not be kept as dead letters: {}",
+        session.retention_policy(), batch.points, verdict.error, status.message());
   } else if (dead_letter_log_.Allow(MonoTime(std::chrono::milliseconds(uv_now(loop_))),
                                     &suppressed)) {
-    spdlog::warn("session {}: InfluxDB refused {} lines of a batch of {} points{}; kept in {}: {}{}",
-                 session.retention_policy(),
-                 rejected.understood ? rejected.lines.size() + rejected.unidentified_dropped
-                                     : batch.points,
-                 batch.points, rejected.understood ? "" : " (the whole batch kept)",
-                 dead_letters_.current_path(), Printable(verdict.error), Suppressed(suppressed));
+    spdlog::warn(
+        "session {}: InfluxDB refused {} lines of a batch of {} points{}; kept in {}: {}{}",
+        session.retention_policy(),
+        rejected.understood ? rejected.lines.size() + rejected.unidentified_dropped : batch.points,
+        batch.points, rejected.understood ? "" : " (the whole batch kept)",
+        dead_letters_.current_path(), Printable(verdict.error), Suppressed(suppressed));
   }
 }
 

@@ -224,7 +224,8 @@ void HttpListener::ServeWrite(Client* client, const HttpRequest& request, std::s
   if (precision && !precision->empty()) {
     std::optional<Precision> parsed = ParsePrecision(*precision);
     if (!parsed) {
-      AppendError(400, "invalid precision \"" + std::string(*precision) + "\" (n, ns, u, us, ms, s)",
+      AppendError(400,
+                  "invalid precision \"" + std::string(*precision) + "\" (n, ns, u, us, ms, s)",
                   keep_alive, answer);
       return;
     }

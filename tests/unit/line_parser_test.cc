@@ -286,7 +286,7 @@ std::vector<ParseCase> ManyTagsCase() {
   std::string input = "cpu";
   TagList tags;
   for (int i = 149; i >= 0; --i) {  // 150 tags, in reverse order
-    char key[8];
+    char key[16];
     std::snprintf(key, sizeof(key), "t%03d", i);
     input += ",";
     input += key;

@@ -86,7 +86,7 @@ void SessionQueue::OnWritten(const WriteVerdict& verdict) {
       backoff_.Reset();
       ++stats_.batches_delivered;
       stats_.points_delivered += batch.points;
-      DropFront();
+      outbox_.pop_front();
       break;
     case WriteOutcome::kRejected:
       // InfluxDB stored the good points and will never take the others.
@@ -99,7 +99,7 @@ void SessionQueue::OnWritten(const WriteVerdict& verdict) {
         spdlog::warn("session {}: InfluxDB refused lines of a batch of {} points: {}",
                      retention_policy(), batch.points, verdict.error);
       }
-      DropFront();
+      outbox_.pop_front();
       break;
     case WriteOutcome::kTooLarge:
       SplitFront();
@@ -172,16 +172,15 @@ void SessionQueue::OnRetryTimer(uv_timer_t* timer) {
 // Splits the front batch at the line nearest its middle. A string field may
 // hold a newline, so lines are found with the parser, not by newlines.
 void SessionQueue::SplitFront() {
-  Batch batch = std::move(outbox_.front());
-  if (batch.points < 2) {
+  if (outbox_.front().points < 2) {
     ++stats_.batches_rejected;
-    stats_.points_rejected += batch.points;
+    stats_.points_rejected += outbox_.front().points;
     spdlog::error("session {}: InfluxDB refused a single point of {} bytes as too large",
-                  retention_policy(), batch.body.size());
-    outbox_.front() = std::move(batch);
-    DropFront();
+                  retention_policy(), outbox_.front().body.size());
+    outbox_.pop_front();
     return;
   }
+  Batch batch = std::move(outbox_.front());
   ParserOptions options;
   options.max_line_bytes = batch.body.size();
   LineParser parser(options);
@@ -206,8 +205,6 @@ void SessionQueue::SplitFront() {
   outbox_.front() = std::move(second);
   outbox_.push_front(std::move(batch));
 }
-
-void SessionQueue::DropFront() { outbox_.pop_front(); }
 
 void SessionQueue::CheckDrained() {
   if (drained() && !sending_ && on_drained_) on_drained_();

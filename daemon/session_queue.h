@@ -101,7 +101,6 @@ class SessionQueue {
   void RetryLater(const WriteVerdict& verdict);
   void CreateDatabase();
   void SplitFront();
-  void DropFront();
   void CheckDrained();
 
   static void OnCommitTimer(uv_timer_t* timer);

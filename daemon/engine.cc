@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <random>
+#include <utility>
 
 #include "listeners/datagram_listener.h"
 #include "listeners/http_listener.h"
@@ -67,26 +68,21 @@ Engine::Engine(uv_loop_t* loop, const Config& config)
       router_(RetentionPolicies(config_), config_.retention_policy_tag),
       dead_letter_log_(10, std::chrono::seconds(1)),
       bad_line_log_(10, std::chrono::seconds(1)),
-      unrouted_log_(10, std::chrono::seconds(1)) {
-  RetryOptions retry;
-  retry.initial_interval = config_.influxdb.retry_initial_interval;
-  retry.max_interval = config_.influxdb.retry_max_interval;
-  retry.unauthorized_interval = std::max(retry.unauthorized_interval, retry.initial_interval);
-  std::random_device entropy;
-  for (const SessionOptions& options : config_.sessions) {
-    uint64_t seed = (static_cast<uint64_t>(entropy()) << 32) | entropy();
-    sessions_.push_back(
-        std::make_unique<SessionQueue>(loop_, options, &config_.influxdb, retry, seed));
-  }
+      unrouted_log_(10, std::chrono::seconds(1)),
+      full_log_(5, std::chrono::seconds(10)) {
   for (const ListenerConfig& listener : config_.listeners) {
     listeners_.push_back(MakeListener(listener));
   }
   uv_signal_init(loop_, &sigterm_);
   uv_signal_init(loop_, &sigint_);
   uv_timer_init(loop_, &shutdown_timer_);
+  uv_timer_init(loop_, &fsync_timer_);
+  uv_timer_init(loop_, &held_timer_);
   sigterm_.data = this;
   sigint_.data = this;
   shutdown_timer_.data = this;
+  fsync_timer_.data = this;
+  held_timer_.data = this;
 }
 
 Engine::~Engine() = default;
@@ -114,8 +110,60 @@ std::unique_ptr<Listener> Engine::MakeListener(const ListenerConfig& config) {
   return nullptr;
 }
 
+// Each session's spool, in <spool>/sessions/<name>/, and its queue. What a
+// spool holds from before is replayed first; damage in it is counted and
+// skipped, never a reason not to start.
+Status Engine::OpenSessions() {
+  RetryOptions retry;
+  retry.initial_interval = config_.influxdb.retry_initial_interval;
+  retry.max_interval = config_.influxdb.retry_max_interval;
+  retry.unauthorized_interval = std::max(retry.unauthorized_interval, retry.initial_interval);
+  std::random_device entropy;
+  for (const SessionConfig& options : config_.sessions) {
+    const std::string dir = config_.spool.directory + "/sessions/" +
+                            SessionSpoolDirName(options.retention_policy);
+    std::unique_ptr<SessionSpool> spool;
+    SpoolRecoveryReport report;
+    Status status =
+        SessionSpool::Open(dir, config_.spool.segment_bytes, &file_system_, &spool, &report);
+    for (const std::string& error : report.errors) spdlog::error("spool {}: {}", dir, error);
+    if (!status.ok()) {
+      return Status::Error("the spool of session " + std::string(options.retention_policy) +
+                           ": " + status.message());
+    }
+    const std::string& rp = options.retention_policy;
+    if (report.records > 0) {
+      spdlog::info("session {}: the spool holds {} records ({} bytes) not known to be "
+                   "delivered; replaying them before new points",
+                   rp, report.records, report.bytes);
+    }
+    if (report.corrupt_records > 0 || report.torn_bytes > 0) {
+      spdlog::warn("session {}: spool damage in {}: {} corrupt stretches ({} bytes) skipped, "
+                   "{} bytes of a torn tail cut; every other record is replayed",
+                   rp, dir, report.corrupt_records, report.corrupt_bytes, report.torn_bytes);
+    }
+    if (report.unreadable_segments > 0) {
+      spdlog::error("session {}: {} spool segments in {} cannot be read; left there, and tried "
+                    "again at the next start",
+                    rp, report.unreadable_segments, dir);
+    }
+    for (const std::string& name : report.foreign_files) {
+      spdlog::warn("session {}: {}/{} is not a spool segment; left alone", rp, dir, name);
+    }
+    uint64_t seed = (static_cast<uint64_t>(entropy()) << 32) | entropy();
+    sessions_.push_back(std::make_unique<SessionQueue>(loop_, options, &config_.influxdb, retry,
+                                                       seed, std::move(spool)));
+  }
+  is_staged_.assign(sessions_.size(), false);
+  return Status::Ok();
+}
+
 Status Engine::Start() {
   state_ = State::kRunning;
+  if (Status status = OpenSessions(); !status.ok()) {
+    Close();
+    return status;
+  }
   for (const auto& listener : listeners_) {
     Status status = listener->Start();
     if (!status.ok()) {
@@ -129,9 +177,15 @@ Status Engine::Start() {
   for (const auto& session : sessions_) {
     SessionQueue* queue = session.get();
     session->set_on_drained([this] { CheckDrained(); });
-    session->set_on_rejected([this, queue](const Batch& batch, const WriteVerdict& verdict) {
-      KeepDeadLetters(*queue, batch, verdict);
-    });
+    session->set_on_dead_letters(
+        [this, queue](const Batch& batch, const WriteVerdict& verdict, DeadLetterCause cause) {
+          KeepDeadLetters(*queue, batch, verdict, cause);
+        });
+    session->Start();
+  }
+  if (config_.spool.fsync == FsyncPolicy::kInterval) {
+    const uint64_t interval = Milliseconds(config_.spool.fsync_interval);
+    uv_timer_start(&fsync_timer_, OnFsyncTimer, interval, interval);
   }
   spdlog::info("inflowd ready: {} listeners, {} sessions, writing to {} database {}",
                listeners_.size(), sessions_.size(), config_.influxdb.url.Redacted(),
@@ -139,26 +193,41 @@ Status Engine::Start() {
   return Status::Ok();
 }
 
-// The lines InfluxDB refused, each with its reason, into the day's
-// dead-letter file. The folder is made at the first refusal, so that a
-// spool directory nobody can write fails loudly then, not at start.
+// The lines InfluxDB refused, each with its reason, or a whole batch given
+// up, into the day's dead-letter file. The folder is made at the first
+// dead letter, so that a spool directory nobody can write fails loudly
+// then, not at start.
 void Engine::KeepDeadLetters(const SessionQueue& session, const Batch& batch,
-                             const WriteVerdict& verdict) {
-  RejectedLines rejected = FindRejectedLines(batch.body, verdict.error);
+                             const WriteVerdict& verdict, DeadLetterCause cause) {
   Status status;
   if (!dead_letters_open_) {
     status = dead_letters_.Open(config_.spool.directory, &file_system_);
     dead_letters_open_ = status.ok();
   }
+  RejectedLines rejected;
+  std::string reason;
+  if (cause == DeadLetterCause::kRejected) {
+    rejected = FindRejectedLines(batch.body, verdict.error);
+  } else {
+    reason = std::string(DeadLetterCauseName(cause)) + ": " + verdict.error;
+  }
   if (status.ok()) {
-    status = dead_letters_.Write(ReceivedNowNs(), session.retention_policy(), rejected);
+    status = cause == DeadLetterCause::kRejected
+                 ? dead_letters_.Write(ReceivedNowNs(), session.retention_policy(), rejected)
+                 : dead_letters_.WriteBatch(ReceivedNowNs(), session.retention_policy(), reason,
+                                            batch.body);
   }
   uint64_t suppressed = 0;
   if (!status.ok()) {
     spdlog::error(
-        "session {}: InfluxDB refused lines of a batch of {} points ({}), and they "
-        "could not be kept as dead letters: {}",
-        session.retention_policy(), batch.points, verdict.error, status.message());
+        "session {}: a batch of {} points InfluxDB would not take ({}: {}) could not be kept "
+        "as dead letters, and is lost: {}",
+        session.retention_policy(), batch.points, DeadLetterCauseName(cause), verdict.error,
+        status.message());
+  } else if (cause != DeadLetterCause::kRejected) {
+    spdlog::error("session {}: a batch of {} points is kept as dead letters in {}: {}",
+                  session.retention_policy(), batch.points, dead_letters_.current_path(),
+                  Printable(reason));
   } else if (dead_letter_log_.Allow(MonoTime(std::chrono::milliseconds(uv_now(loop_))),
                                     &suppressed)) {
     spdlog::warn(
@@ -170,7 +239,186 @@ void Engine::KeepDeadLetters(const SessionQueue& session, const Batch& batch,
   }
 }
 
-void Engine::Accept(size_t session, std::string_view line) { sessions_[session]->Write(line); }
+void Engine::Accept(size_t session, std::string_view line) {
+  // While points are held for a full spool only datagrams are read, and
+  // theirs cannot wait.
+  if (!held_.empty()) {
+    ++dropped_in_read_;
+    return;
+  }
+  sessions_[session]->Stage(line);
+  if (!is_staged_[session]) {
+    is_staged_[session] = true;
+    staged_.push_back(session);
+  }
+}
+
+Admission Engine::Admit(bool can_wait) {
+  if (!held_.empty()) {
+    if (dropped_in_read_ == 0) return Admission::kAccepted;
+    const uint64_t dropped = std::exchange(dropped_in_read_, 0);
+    points_dropped_full_ += dropped;
+    uint64_t suppressed = 0;
+    if (full_log_.Allow(MonoTime(std::chrono::milliseconds(uv_now(loop_))), &suppressed)) {
+      spdlog::warn("spool full: {} points of datagrams dropped ({} points dropped so far)",
+                   dropped, points_dropped_full_);
+    }
+    return Admission::kDropped;
+  }
+  Admission admission = Admission::kAccepted;
+  bool appended = false;
+  Status full;
+  for (size_t index : staged_) {
+    is_staged_[index] = false;
+    SessionQueue* session = sessions_[index].get();
+    Status status = AppendWithRoom(session);
+    if (status.ok()) {
+      appended = true;
+    } else if (config_.spool.when_full == WhenFull::kBlock && can_wait) {
+      held_.push_back(index);
+      full = status;
+    } else {
+      DropStaged(session, status);
+      admission = Admission::kDropped;
+    }
+  }
+  staged_.clear();
+  if (!held_.empty()) {
+    Hold(full);
+    return Admission::kHeld;
+  }
+  if (appended && config_.spool.fsync == FsyncPolicy::kAlways) {
+    if (Status status = SyncSpools(); !status.ok()) {
+      LogSpoolFailure(status);
+      if (admission == Admission::kAccepted) admission = Admission::kNotSynced;
+    }
+  }
+  return admission;
+}
+
+uint64_t Engine::SpoolBytes() const {
+  uint64_t bytes = 0;
+  for (const auto& session : sessions_) bytes += session->spool_bytes();
+  return bytes;
+}
+
+Status Engine::AppendWithRoom(SessionQueue* session) {
+  const uint64_t max_bytes = config_.spool.max_bytes;
+  const uint64_t need = session->staged_bytes();
+  if (need > max_bytes) {
+    return Status::Error("a read of " + std::to_string(need) +
+                         " bytes is larger than spool.max_bytes");
+  }
+  for (;;) {
+    Status status;
+    if (SpoolBytes() + need > max_bytes) {
+      status = Status::Error("spool.max_bytes (" + std::to_string(max_bytes) + ") reached");
+    } else {
+      status = session->AppendStaged();
+      if (status.ok() || !IsNoSpace(status)) return status;
+    }
+    // Make room: first what InfluxDB has taken, then, if allowed, the
+    // oldest points.
+    uint64_t freed = 0;
+    for (const auto& each : sessions_) freed += each->ReclaimDelivered();
+    if (freed > 0) continue;
+    if (config_.spool.when_full == WhenFull::kDropOldest && DropOldestSegment()) continue;
+    return status;
+  }
+}
+
+// For when_full: drop_oldest: the oldest segment of the largest spool.
+bool Engine::DropOldestSegment() {
+  SessionQueue* largest = nullptr;
+  for (const auto& session : sessions_) {
+    if (largest == nullptr || session->spool_bytes() > largest->spool_bytes()) {
+      largest = session.get();
+    }
+  }
+  if (largest == nullptr || largest->spool_bytes() == 0) return false;
+  uint64_t bytes = 0;
+  uint64_t records = 0;
+  if (Status status = largest->DropOldest(&bytes, &records); !status.ok()) {
+    LogSpoolFailure(status);
+    return false;
+  }
+  records_dropped_oldest_ += records;
+  uint64_t suppressed = 0;
+  if (full_log_.Allow(MonoTime(std::chrono::milliseconds(uv_now(loop_))), &suppressed)) {
+    spdlog::warn("spool full: deleted the oldest segment of session {} ({} records, {} bytes; "
+                 "{} records so far) (when_full: drop_oldest){}",
+                 largest->retention_policy(), records, bytes, records_dropped_oldest_,
+                 Suppressed(suppressed));
+  }
+  return bytes > 0;
+}
+
+void Engine::DropStaged(SessionQueue* session, const Status& why) {
+  const size_t points = session->staged_points();
+  session->DiscardStaged();
+  points_dropped_full_ += points;
+  uint64_t suppressed = 0;
+  if (full_log_.Allow(MonoTime(std::chrono::milliseconds(uv_now(loop_))), &suppressed)) {
+    spdlog::warn("spool full ({}): {} points for session {} dropped ({} so far){}",
+                 why.message(), points, session->retention_policy(), points_dropped_full_,
+                 Suppressed(suppressed));
+  }
+}
+
+// when_full: block. The readers that can wait stop until the held points
+// fit; RetryHeld tries again on a timer, since room comes from InfluxDB
+// taking points, or from someone freeing the disk.
+void Engine::Hold(const Status& why) {
+  held_since_ = MonoTime(std::chrono::milliseconds(uv_now(loop_)));
+  spdlog::warn("spool full ({}): pausing stream and HTTP clients until there is room; datagrams "
+               "are dropped meanwhile (when_full: block)",
+               why.message());
+  for (const auto& listener : listeners_) listener->Pause();
+  uv_timer_start(&held_timer_, OnHeldTimer, kHeldRetryIntervalMs, kHeldRetryIntervalMs);
+}
+
+void Engine::OnHeldTimer(uv_timer_t* timer) { static_cast<Engine*>(timer->data)->RetryHeld(); }
+
+void Engine::RetryHeld() {
+  while (!held_.empty()) {
+    if (!AppendWithRoom(sessions_[held_.front()].get()).ok()) return;
+    held_.erase(held_.begin());
+  }
+  uv_timer_stop(&held_timer_);
+  if (config_.spool.fsync == FsyncPolicy::kAlways) {
+    if (Status status = SyncSpools(); !status.ok()) LogSpoolFailure(status);
+  }
+  const auto waited = MonoTime(std::chrono::milliseconds(uv_now(loop_))) - held_since_;
+  spdlog::info("the spool has room again after {} ms: resuming stream and HTTP clients",
+               std::chrono::duration_cast<std::chrono::milliseconds>(waited).count());
+  if (state_ != State::kRunning) return;
+  for (const auto& listener : listeners_) {
+    listener->Resume();
+    // A resumed client's pending request may have filled it again.
+    if (!held_.empty()) break;
+  }
+}
+
+Status Engine::SyncSpools() {
+  Status first;
+  for (const auto& session : sessions_) {
+    Status status = session->SyncSpool();
+    if (!status.ok() && first.ok()) first = status;
+  }
+  return first;
+}
+
+void Engine::OnFsyncTimer(uv_timer_t* timer) {
+  auto* self = static_cast<Engine*>(timer->data);
+  if (Status status = self->SyncSpools(); !status.ok()) self->LogSpoolFailure(status);
+}
+
+void Engine::LogSpoolFailure(const Status& status) {
+  uint64_t suppressed = 0;
+  if (full_log_.Allow(MonoTime(std::chrono::milliseconds(uv_now(loop_))), &suppressed)) {
+    spdlog::error("spool: {}{}", status.message(), Suppressed(suppressed));
+  }
+}
 
 void Engine::Refuse(const Refusal& refusal) {
   uint64_t suppressed = 0;
@@ -206,6 +454,16 @@ void Engine::Shutdown() {
   if (state_ != State::kRunning) return;
   state_ = State::kDraining;
   for (const auto& listener : listeners_) listener->Close();
+  if (!held_.empty()) RetryHeld();
+  if (!held_.empty()) {
+    // No client was told these points were taken: HTTP clients get no
+    // answer, and the connections close.
+    for (size_t index : held_) {
+      DropStaged(sessions_[index].get(), Status::Error("stopping with a full spool"));
+    }
+    held_.clear();
+    uv_timer_stop(&held_timer_);
+  }
   uint64_t points = 0;
   for (const auto& session : sessions_) {
     session->Commit();
@@ -235,18 +493,27 @@ void Engine::Close() {
   if (state_ == State::kClosed) return;
   state_ = State::kClosed;
   for (const auto& listener : listeners_) listener->Close();
-  uint64_t lost = 0;
+  if (Status status = SyncSpools(); !status.ok()) LogSpoolFailure(status);
   for (const auto& session : sessions_) {
     const SessionStats& stats = session->stats();
     spdlog::info(
         "session {}: {} points accepted, {} delivered in {} writes, {} in writes InfluxDB "
-        "refused in part, {} failed writes",
+        "refused in part, {} dead letters, {} failed writes",
         session->retention_policy(), stats.points_accepted, stats.points_delivered,
-        stats.batches_delivered, stats.points_rejected, stats.write_failures);
-    lost += session->undelivered_points();
+        stats.batches_delivered, stats.points_rejected, stats.points_dead_lettered,
+        stats.write_failures);
+    if (session->undelivered_points() > 0 || session->lagging()) {
+      spdlog::warn("session {}: {} points{} not yet delivered stay in the spool ({} bytes) for "
+                   "the next start",
+                   session->retention_policy(), session->undelivered_points(),
+                   session->lagging() ? " and more on disk" : "", session->spool_bytes());
+    }
     session->Close();
   }
-  if (lost > 0) spdlog::error("{} points were not delivered to InfluxDB and are lost", lost);
+  if (points_dropped_full_ + records_dropped_oldest_ > 0) {
+    spdlog::warn("the spool was full: {} points dropped, {} records of oldest segments deleted",
+                 points_dropped_full_, records_dropped_oldest_);
+  }
   if (refused_lines_ + unrouted_points_ > 0) {
     spdlog::info("{} bad lines and {} points without a session were refused", refused_lines_,
                  unrouted_points_);
@@ -254,6 +521,8 @@ void Engine::Close() {
   uv_close(reinterpret_cast<uv_handle_t*>(&sigterm_), nullptr);
   uv_close(reinterpret_cast<uv_handle_t*>(&sigint_), nullptr);
   uv_close(reinterpret_cast<uv_handle_t*>(&shutdown_timer_), nullptr);
+  uv_close(reinterpret_cast<uv_handle_t*>(&fsync_timer_), nullptr);
+  uv_close(reinterpret_cast<uv_handle_t*>(&held_timer_), nullptr);
   spdlog::info("inflowd stopped");
 }
 

@@ -1,17 +1,29 @@
 // Engine: inflowd's pipeline on one libuv loop.
 //
-//   listeners → intake (parser → router) → session queues → InfluxDB writers
+//   listeners → intake (parser → router) → session spools and queues
+//             → InfluxDB writers
 //
 // The engine builds the pipeline from the config, owns every part of it,
 // and is the PointSink the listeners' intakes hand their lines to: each line
-// goes to its session's queue; each refusal is counted and logged, with a
-// rate limit so that a flood of bad lines never floods the log. The lines
-// InfluxDB refuses go to the dead-letter files (<spool>/rejected/).
+// is staged in its session's spool, and each listener read ends with Admit,
+// which appends what the read staged to the spools (one record per session)
+// and, with spool.fsync: always, fsyncs them; only then are the points
+// accepted. Each refusal is counted and logged, with a rate limit so that a
+// flood of bad lines never floods the log. The lines InfluxDB refuses go to
+// the dead-letter files (<spool>/rejected/).
+//
+// A full spool (spool.max_bytes, or ENOSPC) first gives back the segments
+// InfluxDB has taken; then spool.when_full decides: block holds the read's
+// points and pauses the stream and HTTP listeners until they fit (tried
+// again every kHeldRetryInterval), while datagrams are dropped and counted;
+// drop_oldest deletes the oldest segments; drop_newest refuses the read's
+// points. Every drop is counted and logged.
 //
 // SIGTERM or SIGINT drains: the listeners stop reading, every session
 // commits, and the engine waits for the writes in flight up to
-// shutdown_timeout; then it closes every handle, so that uv_run returns. A
-// second signal stops at once.
+// shutdown_timeout; what InfluxDB has not taken by then stays in the spool
+// for the next start. Then it closes every handle, so that uv_run returns.
+// A second signal stops at once.
 //
 // Ownership: the caller owns the loop and runs it; the engine must outlive
 // that run. Thread: the loop's.
@@ -33,6 +45,7 @@
 #include "router.h"
 #include "session_queue.h"
 #include "spool/file_system.h"
+#include "spool/session_spool.h"
 
 namespace inflow::daemon {
 
@@ -44,9 +57,13 @@ class Engine : public PointSink {
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
 
-  // Opens every listener and installs the signal handlers, then logs
-  // "inflowd ready". On failure returns the error; the engine has then
-  // closed what it opened, and running the loop lets the handles close.
+  // How often points held for a full spool try to fit again.
+  static constexpr uint64_t kHeldRetryIntervalMs = 100;
+
+  // Opens every session's spool (replaying what it holds), then every
+  // listener, installs the signal handlers, and logs "inflowd ready". On
+  // failure returns the error; the engine has then closed what it opened,
+  // and running the loop lets the handles close.
   Status Start();
 
   // Begins the drain described above.
@@ -55,6 +72,7 @@ class Engine : public PointSink {
   // PointSink.
   void Accept(size_t session, std::string_view line) override;
   void Refuse(const Refusal& refusal) override;
+  Admission Admit(bool can_wait) override;
 
   uint64_t refused_lines() const { return refused_lines_; }
   uint64_t unrouted_points() const { return unrouted_points_; }
@@ -62,13 +80,26 @@ class Engine : public PointSink {
  private:
   enum class State { kIdle, kRunning, kDraining, kClosed };
 
+  Status OpenSessions();
   std::unique_ptr<Listener> MakeListener(const ListenerConfig& config);
   void KeepDeadLetters(const SessionQueue& session, const Batch& batch,
-                       const WriteVerdict& verdict);
+                       const WriteVerdict& verdict, DeadLetterCause cause);
+  // Appends the session's staged points, making room as when_full says;
+  // returns the failure if they do not fit.
+  Status AppendWithRoom(SessionQueue* session);
+  uint64_t SpoolBytes() const;
+  bool DropOldestSegment();
+  void DropStaged(SessionQueue* session, const Status& why);
+  void Hold(const Status& why);
+  void RetryHeld();
+  Status SyncSpools();
+  void LogSpoolFailure(const Status& status);
   void CheckDrained();
   void Close();
   static void OnSignal(uv_signal_t* handle, int signum);
   static void OnShutdownTimer(uv_timer_t* timer);
+  static void OnFsyncTimer(uv_timer_t* timer);
+  static void OnHeldTimer(uv_timer_t* timer);
 
   uv_loop_t* loop_;
   Config config_;
@@ -78,13 +109,28 @@ class Engine : public PointSink {
   uv_signal_t sigterm_;
   uv_signal_t sigint_;
   uv_timer_t shutdown_timer_;
+  uv_timer_t fsync_timer_;
+  uv_timer_t held_timer_;
   State state_ = State::kIdle;
+  // The sessions with points staged by the current read, in first-staged
+  // order, and a flag per session.
+  std::vector<size_t> staged_;
+  std::vector<bool> is_staged_;
+  // While the spool is full under when_full: block: the sessions whose
+  // staged points wait, since when, and the points dropped meanwhile by
+  // the read under way (datagrams).
+  std::vector<size_t> held_;
+  MonoTime held_since_{};
+  uint64_t dropped_in_read_ = 0;
+  uint64_t points_dropped_full_ = 0;  // refused or deleted for a full spool
+  uint64_t records_dropped_oldest_ = 0;
   PosixFileSystem file_system_;
   DeadLetterFile dead_letters_;
   bool dead_letters_open_ = false;
   LogRateLimiter dead_letter_log_;
   LogRateLimiter bad_line_log_;
   LogRateLimiter unrouted_log_;
+  LogRateLimiter full_log_;
   uint64_t refused_lines_ = 0;
   uint64_t unrouted_points_ = 0;
 };

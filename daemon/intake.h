@@ -37,6 +37,16 @@ struct Refusal {
   size_t offset = 0;          // kBadLine: of the offending byte, in the line
 };
 
+// What became of the points of one listener read (PointSink::Admit).
+enum class Admission : uint8_t {
+  kAccepted,   // in the spool (and fsynced, when spool.fsync is always)
+  kHeld,       // the spool is full and when_full is block: the sink holds
+               // the points and pauses every listener that can wait; its
+               // Resume() means they are accepted
+  kDropped,    // the spool is full: not taken; the sink counted them
+  kNotSynced,  // in the spool, but the fsync spool.fsync: always asks failed
+};
+
 // Where an Intake's lines go.
 class PointSink {
  public:
@@ -48,6 +58,12 @@ class PointSink {
 
   // A line was refused; the views are valid only during the call.
   virtual void Refuse(const Refusal& refusal) = 0;
+
+  // Ends one read: the lines accepted since the last call go to the spool
+  // together, and only now count as accepted. `can_wait`: the listener can
+  // stop reading (a stream or HTTP client), so a full spool under
+  // when_full: block holds its points (kHeld) instead of dropping them.
+  virtual Admission Admit(bool can_wait) = 0;
 };
 
 class Intake {

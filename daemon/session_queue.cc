@@ -12,16 +12,35 @@ namespace inflow::daemon {
 
 using std::chrono::milliseconds;
 
-SessionQueue::SessionQueue(uv_loop_t* loop, const SessionOptions& options,
+std::string_view DeadLetterCauseName(DeadLetterCause cause) {
+  switch (cause) {
+    case DeadLetterCause::kRejected:
+      return "rejected";
+    case DeadLetterCause::kTooLarge:
+      return "too large";
+    case DeadLetterCause::kDatabaseNotFound:
+      return "database not found";
+    case DeadLetterCause::kQuarantined:
+      return "quarantined";
+    case DeadLetterCause::kGaveUp:
+      return "gave up";
+  }
+  return "dead letter";
+}
+
+SessionQueue::SessionQueue(uv_loop_t* loop, const SessionConfig& options,
                            const InfluxDbConfig* influxdb, const RetryOptions& retry,
-                           uint64_t seed)
+                           uint64_t seed, std::unique_ptr<SessionSpool> spool)
     : loop_(loop),
       influxdb_(influxdb),
       session_(options),
+      max_pending_bytes_(options.max_pending_bytes),
+      spool_(std::move(spool)),
       writer_(loop, influxdb),
       backoff_(retry.initial_interval, retry.max_interval, seed),
       unauthorized_interval_(retry.unauthorized_interval),
-      failure_log_(5, std::chrono::seconds(10)) {
+      failure_log_(5, std::chrono::seconds(10)),
+      spool_log_(5, std::chrono::seconds(10)) {
   uv_timer_init(loop_, &commit_timer_);
   commit_timer_.data = this;
   uv_timer_init(loop_, &retry_timer_);
@@ -30,26 +49,77 @@ SessionQueue::SessionQueue(uv_loop_t* loop, const SessionOptions& options,
 
 MonoTime SessionQueue::Now() const { return MonoTime(milliseconds(uv_now(loop_))); }
 
-void SessionQueue::Write(std::string_view line) {
-  ++stats_.points_accepted;
-  bool was_empty = session_.pending_points() == 0;
-  session_.Write(line, Now());
-  if (session_.HasBatch()) {
-    TakeClosedBatches();
-    ArmCommitTimer();
-  } else if (was_empty) {
-    ArmCommitTimer();
+void SessionQueue::Start() { Load(); }
+
+Status SessionQueue::AppendStaged() {
+  const size_t points = spool_->staged_points();
+  if (Status s = spool_->AppendStaged(); !s.ok()) return s;
+  stats_.points_accepted += points;
+  Load();
+  return Status::Ok();
+}
+
+Status SessionQueue::Write(std::string_view line) {
+  spool_->Stage(line);
+  return AppendStaged();
+}
+
+Status SessionQueue::DropOldest(uint64_t* bytes, uint64_t* records) {
+  Status status = spool_->DropOldest(bytes, records);
+  Load();
+  return status;
+}
+
+// Loads the spool's records into the session while the session has room,
+// and sends what closes.
+void SessionQueue::Load() {
+  if (loading_ || closed_) return;
+  loading_ = true;
+  const MonoTime now = Now();
+  while (memory_bytes() < max_pending_bytes_ && spool_->lagging()) {
+    LoadedRecord record;
+    bool loaded = false;
+    Status status = spool_->LoadNext(
+        [this, now](std::string_view line) { session_.Write(line, now); }, &record, &loaded);
+    uint64_t suppressed = 0;
+    if (!status.ok()) {
+      // Tried again when a batch leaves or points arrive.
+      if (spool_log_.Allow(now, &suppressed)) {
+        spdlog::error("session {}: cannot read the spool back: {}", retention_policy(),
+                      status.message());
+      }
+      break;
+    }
+    if (!loaded) break;
+    if (record.damaged && spool_log_.Allow(now, &suppressed)) {
+      spdlog::error("session {}: a spool record in {} did not decode after {} points; the rest "
+                    "of it is lost",
+                    retention_policy(), spool_->dir(), record.points);
+    }
+    while (session_.HasBatch()) {
+      outbox_.push_back(session_.TakeBatch());
+      outbox_bytes_ += outbox_.back().body.size();
+    }
   }
+  loading_ = false;
+  // Draining: the last points loaded need not wait for their commit.
+  if (committing_ && !spool_->lagging()) session_.Commit();
+  TakeClosedBatches();
+  ArmCommitTimer();
 }
 
 void SessionQueue::Commit() {
+  committing_ = true;
   session_.Commit();
   TakeClosedBatches();
   ArmCommitTimer();
 }
 
 void SessionQueue::TakeClosedBatches() {
-  while (session_.HasBatch()) outbox_.push_back(session_.TakeBatch());
+  while (session_.HasBatch()) {
+    outbox_.push_back(session_.TakeBatch());
+    outbox_bytes_ += outbox_.back().body.size();
+  }
   SendNext();
 }
 
@@ -86,28 +156,28 @@ void SessionQueue::OnWritten(const WriteVerdict& verdict) {
       backoff_.Reset();
       ++stats_.batches_delivered;
       stats_.points_delivered += batch.points;
-      outbox_.pop_front();
+      PopFront();
       break;
     case WriteOutcome::kRejected:
       // InfluxDB stored the good points and will never take the others.
       backoff_.Reset();
       ++stats_.batches_rejected;
       stats_.points_rejected += batch.points;
-      if (on_rejected_) {
-        on_rejected_(batch, verdict);
-      } else {
-        spdlog::warn("session {}: InfluxDB refused lines of a batch of {} points: {}",
-                     retention_policy(), batch.points, verdict.error);
-      }
-      outbox_.pop_front();
+      DeadLetterFront(verdict, DeadLetterCause::kRejected);
+      PopFront();
       break;
     case WriteOutcome::kTooLarge:
-      SplitFront();
+      SplitFront(verdict);
       break;
     case WriteOutcome::kDatabaseNotFound:
+      if (!influxdb_->create_database) {
+        DeadLetterFront(verdict, DeadLetterCause::kDatabaseNotFound);
+        PopFront();
+        break;
+      }
       // Once per batch: if the database is gone again right after it was
       // created, something else is wrong, and the backoff takes over.
-      if (influxdb_->create_database && !created_database_) {
+      if (!created_database_) {
         CreateDatabase();
         return;
       }
@@ -115,11 +185,22 @@ void SessionQueue::OnWritten(const WriteVerdict& verdict) {
       return;
     case WriteOutcome::kUnauthorized:
     case WriteOutcome::kRetry:
+      if (suspect_) {
+        // The batch behind the suspect fails too: InfluxDB is at fault, not
+        // the suspect, which goes back in front.
+        spdlog::warn("session {}: the next batch failed too ({}); InfluxDB is at fault, not the "
+                     "batch set aside, which is written again first",
+                     retention_policy(), WriteOutcomeName(verdict.outcome));
+        outbox_.push_front(std::move(*suspect_));
+        suspect_.reset();
+        front_attempts_ = 0;
+        created_database_ = false;
+      }
       RetryLater(verdict);
       return;
   }
-  created_database_ = false;
   sending_ = false;
+  Load();
   SendNext();
   CheckDrained();
 }
@@ -141,6 +222,14 @@ void SessionQueue::CreateDatabase() {
 
 void SessionQueue::RetryLater(const WriteVerdict& verdict) {
   ++stats_.write_failures;
+  if (front_attempts_++ == 0) front_failing_since_ = Now();
+  if (GiveUpOnFront(verdict)) {
+    sending_ = false;
+    Load();
+    SendNext();
+    CheckDrained();
+    return;
+  }
   std::optional<std::chrono::nanoseconds> retry_after;
   if (verdict.retry_after) retry_after = *verdict.retry_after;
   std::chrono::nanoseconds delay = backoff_.NextDelay(retry_after);
@@ -155,12 +244,41 @@ void SessionQueue::RetryLater(const WriteVerdict& verdict) {
     spdlog::log(level,
                 "session {}: write of {} points: {} ({}); attempt {} failed, next in {} ms{}",
                 retention_policy(), outbox_.front().points, WriteOutcomeName(verdict.outcome),
-                verdict.error.empty() ? "no error text" : verdict.error, backoff_.failures(),
+                verdict.error.empty() ? "no error text" : verdict.error, front_attempts_,
                 delay_ms,
                 suppressed > 0 ? fmt::format(" ({} similar messages left out)", suppressed)
                                : std::string());
   }
   uv_timer_start(&retry_timer_, OnRetryTimer, static_cast<uint64_t>(delay_ms), 0);
+}
+
+// After a failed attempt: whether the front batch leaves the front, as a
+// dead letter (retry_max_elapsed ran out) or set aside (max_attempts).
+bool SessionQueue::GiveUpOnFront(const WriteVerdict& verdict) {
+  const Batch& batch = outbox_.front();
+  const auto elapsed = Now() - front_failing_since_;
+  if (influxdb_->retry_max_elapsed.count() > 0 && elapsed >= influxdb_->retry_max_elapsed) {
+    spdlog::error("session {}: giving up on a batch of {} points after {} attempts in {} ms ({}); "
+                  "it goes to the dead letters",
+                  retention_policy(), batch.points, front_attempts_,
+                  std::chrono::duration_cast<milliseconds>(elapsed).count(), verdict.error);
+    DeadLetterFront(verdict, DeadLetterCause::kGaveUp);
+    PopFront();
+    return true;
+  }
+  if (influxdb_->max_attempts > 0 && front_attempts_ >= influxdb_->max_attempts && !suspect_ &&
+      outbox_.size() > 1) {
+    spdlog::warn("session {}: a batch of {} points failed {} times ({}); writing the next batch "
+                 "to tell whether the batch or InfluxDB is at fault",
+                 retention_policy(), batch.points, front_attempts_, verdict.error);
+    suspect_ = std::move(outbox_.front());
+    suspect_verdict_ = verdict;
+    outbox_.pop_front();
+    front_attempts_ = 0;
+    created_database_ = false;
+    return true;
+  }
+  return false;
 }
 
 void SessionQueue::OnRetryTimer(uv_timer_t* timer) {
@@ -169,15 +287,49 @@ void SessionQueue::OnRetryTimer(uv_timer_t* timer) {
   self->SendNext();
 }
 
+void SessionQueue::DeadLetterFront(const WriteVerdict& verdict, DeadLetterCause cause) {
+  const Batch& batch = outbox_.front();
+  if (cause != DeadLetterCause::kRejected) stats_.points_dead_lettered += batch.points;
+  if (on_dead_letters_) {
+    on_dead_letters_(batch, verdict, cause);
+  } else {
+    spdlog::warn("session {}: a batch of {} points is a dead letter ({}): {}", retention_policy(),
+                 batch.points, DeadLetterCauseName(cause), verdict.error);
+  }
+}
+
+void SessionQueue::PopFront() {
+  uint64_t points = outbox_.front().points;
+  outbox_bytes_ -= outbox_.front().body.size();
+  outbox_.pop_front();
+  if (suspect_) {
+    // The batch behind it got through: the suspect is at fault.
+    stats_.points_dead_lettered += suspect_->points;
+    if (on_dead_letters_) on_dead_letters_(*suspect_, suspect_verdict_, DeadLetterCause::kQuarantined);
+    points += suspect_->points;
+    outbox_bytes_ -= suspect_->body.size();
+    suspect_.reset();
+  }
+  front_attempts_ = 0;
+  created_database_ = false;
+  // The spool counts points in load order: a suspect's come before.
+  if (Status s = spool_->Delivered(points); !s.ok()) {
+    uint64_t suppressed = 0;
+    if (spool_log_.Allow(Now(), &suppressed)) {
+      spdlog::error("session {}: cannot delete delivered spool segments: {}", retention_policy(),
+                    s.message());
+    }
+  }
+}
+
 // Splits the front batch at the line nearest its middle. A string field may
 // hold a newline, so lines are found with the parser, not by newlines.
-void SessionQueue::SplitFront() {
+void SessionQueue::SplitFront(const WriteVerdict& verdict) {
   if (outbox_.front().points < 2) {
-    ++stats_.batches_rejected;
-    stats_.points_rejected += outbox_.front().points;
     spdlog::error("session {}: InfluxDB refused a single point of {} bytes as too large",
                   retention_policy(), outbox_.front().body.size());
-    outbox_.pop_front();
+    DeadLetterFront(verdict, DeadLetterCause::kTooLarge);
+    PopFront();
     return;
   }
   Batch batch = std::move(outbox_.front());
@@ -206,6 +358,10 @@ void SessionQueue::SplitFront() {
   outbox_.push_front(std::move(batch));
 }
 
+bool SessionQueue::drained() const {
+  return outbox_.empty() && !suspect_ && session_.pending_points() == 0 && !spool_->lagging();
+}
+
 void SessionQueue::CheckDrained() {
   if (drained() && !sending_ && on_drained_) on_drained_();
 }
@@ -213,6 +369,7 @@ void SessionQueue::CheckDrained() {
 uint64_t SessionQueue::undelivered_points() const {
   uint64_t points = session_.pending_points();
   for (const Batch& batch : outbox_) points += batch.points;
+  if (suspect_) points += suspect_->points;
   return points;
 }
 

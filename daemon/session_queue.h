@@ -1,16 +1,32 @@
-// SessionQueue: one retention policy's session, and the writes of its batches.
+// SessionQueue: one retention policy's session, from its spool to InfluxDB.
 //
-// The session (core/include/inflow/session.h) decides when a batch closes;
-// the queue adds what needs the loop: the commit_interval timer, the writer,
-// and what to do with each verdict. Batches go to InfluxDB one at a time, in
-// the order they closed, so a session's points are stored in the order they
-// were received. On kRetry (a connection failure, 429, 5xx), on kUnauthorized
-// and on kDatabaseNotFound the batch is kept and written again after a
-// capped exponential backoff with full jitter (Retry-After when given),
-// except that a missing database is first created when
-// influxdb.create_database allows; a rejected batch (400) is logged and
-// dropped, since InfluxDB stored its good points and will never take the
-// others; a batch too large (413) is split in halves.
+// The points a listener read gives the session are staged, then appended
+// to the session's spool as one record (SessionSpool): only then are they
+// accepted. The queue loads the spool's records into the core Session
+// (core/include/inflow/session.h), which decides when a batch closes,
+// while the batches in memory stay under max_pending_bytes; beyond it,
+// points wait on disk and are loaded as batches leave. The queue adds what
+// needs the loop: the commit_interval timer, the writer, and what to do
+// with each verdict, as the delivery table says (README, "Delivery"):
+//
+//   delivered (2xx)            acknowledged in the spool
+//   rejected (400)             dead letters for the lines refused (the
+//                              good ones are stored); acknowledged
+//   too large (413)            split in halves of whole points; a single
+//                              point: dead letter
+//   database not found (404)   CREATE DATABASE once, then written again
+//                              (influxdb.create_database); else dead letter
+//   unauthorized (401/403)     kept; retried at least every 10 s
+//   retry (429, 5xx, no        kept; capped exponential backoff with full
+//     connection, timeout)     jitter, Retry-After when given
+//
+// Batches go to InfluxDB one at a time, in the order they closed, so a
+// session's points are stored in the order received. A batch that keeps
+// failing is set aside after influxdb.max_attempts and the batch behind it
+// is written: if that one gets through, the failing batch is the problem
+// and becomes a dead letter (quarantined); if not, InfluxDB is, and the
+// batch goes back in front. A batch failing for longer than
+// influxdb.retry_max_elapsed (when not zero) becomes a dead letter.
 //
 // Ownership: owned by the engine; Close() closes its handles, and the queue
 // must outlive the loop's run that follows. Thread: the loop's.
@@ -24,6 +40,8 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <memory>
+#include <optional>
 #include <string_view>
 
 #include "backoff.h"
@@ -31,15 +49,17 @@
 #include "influx_writer.h"
 #include "inflow/session.h"
 #include "log_rate_limiter.h"
+#include "spool/session_spool.h"
 
 namespace inflow::daemon {
 
 struct SessionStats {
-  uint64_t points_accepted = 0;
+  uint64_t points_accepted = 0;   // appended to the spool
   uint64_t points_delivered = 0;
   uint64_t batches_delivered = 0;
   uint64_t points_rejected = 0;   // in batches InfluxDB refused in part (400)
   uint64_t batches_rejected = 0;
+  uint64_t points_dead_lettered = 0;  // in whole batches given up (413, 404, quarantine)
   uint64_t write_failures = 0;    // writes to be retried
 };
 
@@ -54,38 +74,75 @@ struct RetryOptions {
   std::chrono::nanoseconds unauthorized_interval = std::chrono::seconds(10);
 };
 
+// Why a batch, or lines of it, became dead letters.
+enum class DeadLetterCause : uint8_t {
+  kRejected,          // 400: the lines InfluxDB named (FindRejectedLines)
+  kTooLarge,          // 413 for a single point
+  kDatabaseNotFound,  // 404 and influxdb.create_database false
+  kQuarantined,       // max_attempts failures while a later batch got through
+  kGaveUp,            // retry_max_elapsed ran out
+};
+
 class SessionQueue {
  public:
   // `seed` seeds the backoff's jitter.
-  SessionQueue(uv_loop_t* loop, const SessionOptions& options, const InfluxDbConfig* influxdb,
-               const RetryOptions& retry, uint64_t seed);
+  SessionQueue(uv_loop_t* loop, const SessionConfig& options, const InfluxDbConfig* influxdb,
+               const RetryOptions& retry, uint64_t seed, std::unique_ptr<SessionSpool> spool);
 
   SessionQueue(const SessionQueue&) = delete;
   SessionQueue& operator=(const SessionQueue&) = delete;
 
   const std::string& retention_policy() const { return session_.options().retention_policy; }
 
-  // Adds one line (ending in '\n', ns timestamp) to the session; sends the
-  // batches it closes.
-  void Write(std::string_view line);
+  // Loads what the spool held at start (replay), while there is room.
+  void Start();
 
-  // Commits what is pending, as on shutdown.
+  // The spool's staging, for the points of one listener read: see
+  // SessionSpool. `line` is one line ending in '\n', ns timestamp.
+  void Stage(std::string_view line) { spool_->Stage(line); }
+  bool has_staged() const { return spool_->has_staged(); }
+  size_t staged_points() const { return spool_->staged_points(); }
+  uint64_t staged_bytes() const { return spool_->staged_bytes(); }
+  void DiscardStaged() { spool_->DiscardStaged(); }
+
+  // Appends the staged lines to the spool: they are accepted, and loaded
+  // now if the session has room, else later. On failure they stay staged.
+  Status AppendStaged();
+
+  // Stage and AppendStaged for one line.
+  Status Write(std::string_view line);
+
+  // The spool's: see SessionSpool.
+  Status SyncSpool() { return spool_->Sync(); }
+  uint64_t ReclaimDelivered() { return spool_->ReclaimDelivered(); }
+  Status DropOldest(uint64_t* bytes, uint64_t* records);
+  uint64_t spool_bytes() const { return spool_->bytes(); }
+  const SessionSpool& spool() const { return *spool_; }
+
+  // Commits what is pending, and from now on every point loaded at once,
+  // as on shutdown.
   void Commit();
 
-  // Whether every point accepted was written (or refused by InfluxDB).
-  bool drained() const { return outbox_.empty() && session_.pending_points() == 0; }
+  // Whether every point accepted was written (or became a dead letter).
+  bool drained() const;
 
-  // Called with each batch InfluxDB refused in part (400) and InfluxDB's
-  // verdict, before the batch is dropped: the engine keeps the lines
-  // refused as dead letters.
-  using RejectedHandler = std::function<void(const Batch& batch, const WriteVerdict& verdict)>;
-  void set_on_rejected(RejectedHandler on_rejected) { on_rejected_ = std::move(on_rejected); }
+  // Called with each batch (or, for kRejected, the lines of it InfluxDB
+  // named in verdict.error) to keep as dead letters, before the batch is
+  // dropped and acknowledged.
+  using DeadLetterHandler =
+      std::function<void(const Batch& batch, const WriteVerdict& verdict, DeadLetterCause cause)>;
+  void set_on_dead_letters(DeadLetterHandler handler) { on_dead_letters_ = std::move(handler); }
 
   // Called whenever the queue becomes drained.
   void set_on_drained(std::function<void()> on_drained) { on_drained_ = std::move(on_drained); }
 
-  // Points accepted and not yet written: pending, queued or in flight.
+  // Points in memory not yet written: pending, queued or in flight. Points
+  // still on disk only (lagging()) come on top.
   uint64_t undelivered_points() const;
+  bool lagging() const { return spool_->lagging(); }
+  // Bytes of points in memory, bounded by max_pending_bytes (and one
+  // record more).
+  uint64_t memory_bytes() const { return session_.pending_bytes() + outbox_bytes_; }
 
   const SessionStats& stats() const { return stats_; }
 
@@ -94,13 +151,19 @@ class SessionQueue {
 
  private:
   MonoTime Now() const;
+  void Load();
   void TakeClosedBatches();
   void ArmCommitTimer();
   void SendNext();
   void OnWritten(const WriteVerdict& verdict);
   void RetryLater(const WriteVerdict& verdict);
+  bool GiveUpOnFront(const WriteVerdict& verdict);
   void CreateDatabase();
-  void SplitFront();
+  void SplitFront(const WriteVerdict& verdict);
+  // Removes the front batch, done with (delivered, or dead letters), and
+  // acknowledges its points (and a quarantined batch's before them).
+  void PopFront();
+  void DeadLetterFront(const WriteVerdict& verdict, DeadLetterCause cause);
   void CheckDrained();
 
   static void OnCommitTimer(uv_timer_t* timer);
@@ -109,20 +172,35 @@ class SessionQueue {
   uv_loop_t* loop_;
   const InfluxDbConfig* influxdb_;
   Session session_;
+  size_t max_pending_bytes_;
+  std::unique_ptr<SessionSpool> spool_;
   InfluxWriter writer_;
   Backoff backoff_;
   std::chrono::nanoseconds unauthorized_interval_;
   LogRateLimiter failure_log_;
+  LogRateLimiter spool_log_;
   uv_timer_t commit_timer_;
   uv_timer_t retry_timer_;
   std::deque<Batch> outbox_;  // closed batches, oldest first
+  uint64_t outbox_bytes_ = 0;
   bool sending_ = false;      // outbox_.front() is at the writer or waits to be retried
   bool closed_ = false;
   bool created_database_ = false;  // for the batch at the front of outbox_
+  // The front batch's failed attempts, and when the first failed.
+  size_t front_attempts_ = 0;
+  MonoTime front_failing_since_{};
+  // A batch set aside after max_attempts while the one behind it is tried.
+  std::optional<Batch> suspect_;
+  WriteVerdict suspect_verdict_;
+  bool loading_ = false;     // Load() is on the stack
+  bool committing_ = false;  // Commit() was called: draining
   std::function<void()> on_drained_;
-  RejectedHandler on_rejected_;
+  DeadLetterHandler on_dead_letters_;
   SessionStats stats_;
 };
+
+// The name of a cause, for logs and dead-letter reasons.
+std::string_view DeadLetterCauseName(DeadLetterCause cause);
 
 }  // namespace inflow::daemon
 

@@ -187,6 +187,9 @@ void DatagramListener::ReadAll() {
                             message.msg_len);
       intake_.Feed(data, true, received_ns, context_.sink);
     }
+    // A full spool drops datagrams' points, counted by the sink: a sender
+    // cannot be made to wait.
+    context_.sink->Admit(false);
     if (static_cast<size_t>(count) < kBatch) break;
   }
   if (kernel_drops_ != kernel_drops_logged_) LogKernelDrops();

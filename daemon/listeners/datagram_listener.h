@@ -40,6 +40,10 @@ class DatagramListener : public Listener {
   // keeping what the kernel granted, with a warning; logs the size once.
   Status Start() override;
   void Close() override;
+  // Datagrams cannot be held back: the listener reads on, and the sink
+  // drops and counts their points while the spool is full.
+  void Pause() override {}
+  void Resume() override {}
   const std::string& name() const override { return context_.name; }
 
   // Datagrams read, including the truncated ones.

@@ -21,6 +21,12 @@ struct HttpListener::Client {
   HttpRequestParser parser;
   Intake intake;
   bool continue_sent = false;  // "100 Continue" went out for the request being read
+  // A /write whose points the engine holds for a full spool: its answer,
+  // sent once they are accepted (Resume), and the bytes read after it.
+  bool held = false;
+  bool held_then_close = false;
+  std::string held_answer;
+  std::string unread;
 };
 
 // Passes the lines of one request on to the engine, and keeps what the
@@ -33,6 +39,9 @@ class HttpListener::AnswerCollector : public PointSink {
     ++accepted_;
     engine_->Accept(session, line);
   }
+
+  // The request's points are admitted together, by ServeWrite.
+  Admission Admit(bool can_wait) override { return engine_->Admit(can_wait); }
 
   void Refuse(const Refusal& refusal) override {
     engine_->Refuse(refusal);
@@ -129,17 +138,48 @@ void HttpListener::OnConnection(uv_stream_t* server, int status) {
   int rc = uv_accept(server, reinterpret_cast<uv_stream_t*>(&client->tcp));
   if (rc == 0) {
     uv_tcp_nodelay(&client->tcp, 1);
-    rc = uv_read_start(
-        reinterpret_cast<uv_stream_t*>(&client->tcp),
-        [](uv_handle_t* handle, size_t, uv_buf_t* buf) {
-          HttpListener* owner = static_cast<Client*>(handle->data)->listener;
-          *buf = uv_buf_init(owner->read_buffer_, sizeof(owner->read_buffer_));
-        },
-        OnRead);
+    if (!self->paused_) rc = self->StartReading(client);
   }
   if (rc < 0) {
     spdlog::error("{}: accept: {}", self->context_.name, uv_strerror(rc));
     self->CloseClient(client);
+  }
+}
+
+int HttpListener::StartReading(Client* client) {
+  return uv_read_start(
+      reinterpret_cast<uv_stream_t*>(&client->tcp),
+      [](uv_handle_t* handle, size_t, uv_buf_t* buf) {
+        HttpListener* owner = static_cast<Client*>(handle->data)->listener;
+        *buf = uv_buf_init(owner->read_buffer_, sizeof(owner->read_buffer_));
+      },
+      OnRead);
+}
+
+void HttpListener::Pause() {
+  paused_ = true;
+  for (Client* client : clients_) uv_read_stop(reinterpret_cast<uv_stream_t*>(&client->tcp));
+}
+
+void HttpListener::Resume() {
+  paused_ = false;
+  for (Client* client : clients_) {
+    if (uv_is_closing(reinterpret_cast<uv_handle_t*>(&client->tcp))) continue;
+    if (client->held) {
+      client->held = false;
+      Send(client, std::move(client->held_answer), client->held_then_close);
+      if (client->held_then_close) continue;
+      std::string unread = std::move(client->unread);
+      client->unread.clear();
+      ProcessInput(client, unread);
+    }
+    // Serving what was unread may have filled the spool again.
+    if (paused_ || client->held) continue;
+    if (uv_is_closing(reinterpret_cast<uv_handle_t*>(&client->tcp))) continue;
+    if (int rc = StartReading(client); rc < 0) {
+      spdlog::error("{}: resuming a client: {}", context_.name, uv_strerror(rc));
+      CloseClient(client);
+    }
   }
 }
 
@@ -151,7 +191,10 @@ void HttpListener::OnRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t* bu
     self->CloseClient(client);
     return;
   }
-  std::string_view data(buf->base, static_cast<size_t>(nread));
+  self->ProcessInput(client, std::string_view(buf->base, static_cast<size_t>(nread)));
+}
+
+void HttpListener::ProcessInput(Client* client, std::string_view data) {
   std::string answers;
   bool then_close = false;
   while (!data.empty()) {
@@ -171,13 +214,19 @@ void HttpListener::OnRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t* bu
       break;
     }
     const HttpRequest& request = client->parser.request();
-    self->Serve(client, request, &answers);
+    Serve(client, request, &answers);
     then_close = !request.keep_alive;
     client->parser.Reset();
     client->continue_sent = false;
+    if (client->held) {
+      client->held_then_close = then_close;
+      client->unread.assign(data);
+      then_close = false;
+      break;
+    }
     if (then_close) break;
   }
-  if (!answers.empty()) self->Send(client, std::move(answers), then_close);
+  if (!answers.empty()) Send(client, std::move(answers), then_close);
 }
 
 void HttpListener::Serve(Client* client, const HttpRequest& request, std::string* answer) {
@@ -235,6 +284,24 @@ void HttpListener::ServeWrite(Client* client, const HttpRequest& request, std::s
   client->intake.Reset(options, rp && !rp->empty() ? *rp : context_.retention_policy);
   AnswerCollector collector(context_.sink);
   client->intake.Feed(request.body, true, ReceivedNowNs(), &collector);
+  // The answer only once the points are in the spool.
+  switch (context_.sink->Admit(true)) {
+    case Admission::kHeld:
+      client->held = true;
+      client->held_answer.clear();
+      answer = &client->held_answer;
+      break;
+    case Admission::kDropped:
+      AppendError(503, "spool full: the points were not accepted; write them again later",
+                  keep_alive, answer);
+      return;
+    case Admission::kNotSynced:
+      AppendError(500, "the points are in the spool, but it could not be synced to disk",
+                  keep_alive, answer);
+      return;
+    case Admission::kAccepted:
+      break;
+  }
   if (collector.refused() == 0) {
     AppendHttpResponse(204, "", "", keep_alive, {}, answer);
   } else {

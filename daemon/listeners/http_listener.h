@@ -33,6 +33,8 @@ class HttpListener : public Listener {
 
   Status Start() override;
   void Close() override;
+  void Pause() override;
+  void Resume() override;
   const std::string& name() const override { return context_.name; }
 
  private:
@@ -41,6 +43,10 @@ class HttpListener : public Listener {
 
   static void OnConnection(uv_stream_t* server, int status);
   static void OnRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf);
+  int StartReading(Client* client);
+  // Serves the requests in `data`, in order, until one is held for a full
+  // spool (its answer and the bytes after it then wait in the client).
+  void ProcessInput(Client* client, std::string_view data);
   void Serve(Client* client, const HttpRequest& request, std::string* answer);
   void ServeWrite(Client* client, const HttpRequest& request, std::string* answer);
   void Send(Client* client, std::string answer, bool then_close);
@@ -51,6 +57,7 @@ class HttpListener : public Listener {
   ListenerContext context_;
   uv_tcp_t server_;
   bool server_open_ = false;
+  bool paused_ = false;
   std::unordered_set<Client*> clients_;
   char read_buffer_[64 << 10];  // shared: one read at a time on the loop
 };

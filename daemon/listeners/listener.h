@@ -43,6 +43,13 @@ class Listener {
   // a stream client had sent in part are dropped.
   virtual void Close() = 0;
 
+  // Backpressure from a full spool (when_full: block): Pause stops reading
+  // from every client, new ones included, until Resume. Datagram sockets
+  // cannot make their senders wait, and go on reading (the sink drops and
+  // counts their points).
+  virtual void Pause() = 0;
+  virtual void Resume() = 0;
+
   virtual const std::string& name() const = 0;
 };
 

@@ -48,18 +48,36 @@ void StreamListener::OnConnection(uv_stream_t* server, int status) {
   client->pipe.data = client;
   self->clients_.insert(client);
   int rc = uv_accept(server, reinterpret_cast<uv_stream_t*>(&client->pipe));
-  if (rc == 0) {
-    rc = uv_read_start(
-        reinterpret_cast<uv_stream_t*>(&client->pipe),
-        [](uv_handle_t* handle, size_t, uv_buf_t* buf) {
-          StreamListener* owner = static_cast<Client*>(handle->data)->listener;
-          *buf = uv_buf_init(owner->read_buffer_, sizeof(owner->read_buffer_));
-        },
-        OnRead);
-  }
+  if (rc == 0 && !self->paused_) rc = self->StartReading(client);
   if (rc < 0) {
     spdlog::error("{}: accept: {}", self->context_.name, uv_strerror(rc));
     self->CloseClient(client);
+  }
+}
+
+int StreamListener::StartReading(Client* client) {
+  return uv_read_start(
+      reinterpret_cast<uv_stream_t*>(&client->pipe),
+      [](uv_handle_t* handle, size_t, uv_buf_t* buf) {
+        StreamListener* owner = static_cast<Client*>(handle->data)->listener;
+        *buf = uv_buf_init(owner->read_buffer_, sizeof(owner->read_buffer_));
+      },
+      OnRead);
+}
+
+void StreamListener::Pause() {
+  paused_ = true;
+  for (Client* client : clients_) uv_read_stop(reinterpret_cast<uv_stream_t*>(&client->pipe));
+}
+
+void StreamListener::Resume() {
+  paused_ = false;
+  for (Client* client : clients_) {
+    if (uv_is_closing(reinterpret_cast<uv_handle_t*>(&client->pipe))) continue;
+    if (int rc = StartReading(client); rc < 0) {
+      spdlog::error("{}: resuming a client: {}", context_.name, uv_strerror(rc));
+      CloseClient(client);
+    }
   }
 }
 
@@ -75,6 +93,7 @@ void StreamListener::OnRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t* 
     }
     // The end of the connection ends its last line.
     client->intake.Feed(client->partial, true, received_ns, self->context_.sink);
+    self->context_.sink->Admit(true);
     self->CloseClient(client);
     return;
   }
@@ -87,6 +106,9 @@ void StreamListener::OnRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t* 
     size_t used = client->intake.Feed(client->partial, false, received_ns, self->context_.sink);
     client->partial.erase(0, used);
   }
+  // When the spool is full (kHeld), the sink keeps the points and pauses
+  // this listener; what is dropped (kDropped) it has counted.
+  self->context_.sink->Admit(true);
 }
 
 void StreamListener::CloseClient(Client* client) {

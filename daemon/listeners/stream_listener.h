@@ -3,7 +3,9 @@
 // Many clients at once; each has its own Intake, so a line split across
 // reads is put together and lines from different clients never mix. A line
 // still incomplete when its client closes the connection is taken as
-// ending there.
+// ending there. Each read's points are admitted to the spool together;
+// while the spool is full under when_full: block, the listener is paused
+// and its clients' writes wait in their sockets.
 
 #ifndef INFLOW_DAEMON_LISTENERS_STREAM_LISTENER_H_
 #define INFLOW_DAEMON_LISTENERS_STREAM_LISTENER_H_
@@ -23,6 +25,8 @@ class StreamListener : public Listener {
 
   Status Start() override;
   void Close() override;
+  void Pause() override;
+  void Resume() override;
   const std::string& name() const override { return context_.name; }
 
   size_t clients() const { return clients_.size(); }
@@ -32,6 +36,7 @@ class StreamListener : public Listener {
 
   static void OnConnection(uv_stream_t* server, int status);
   static void OnRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf);
+  int StartReading(Client* client);
   void CloseClient(Client* client);
 
   uv_loop_t* loop_;
@@ -40,6 +45,7 @@ class StreamListener : public Listener {
   uv_pipe_t server_;
   bool server_open_ = false;
   bool bound_ = false;  // the socket file is ours to remove
+  bool paused_ = false;
   std::unordered_set<Client*> clients_;
   // One read at a time on the loop: every client reads into this buffer and
   // keeps only an incomplete last line of its own.

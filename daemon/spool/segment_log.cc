@@ -254,6 +254,17 @@ SegmentLog::Position SegmentLog::end() const {
   return Position{segments_.back().sequence, segments_.back().bytes};
 }
 
+bool SegmentLog::IsAtEnd(Position position) const {
+  auto segment = std::lower_bound(
+      segments_.begin(), segments_.end(), position.segment,
+      [](const Segment& s, uint64_t wanted) { return s.sequence < wanted; });
+  for (; segment != segments_.end(); ++segment) {
+    uint64_t from = segment->sequence == position.segment ? position.offset : 0;
+    if (segment->bytes > from) return false;
+  }
+  return true;
+}
+
 std::string SegmentLog::SegmentPath(uint64_t sequence) const {
   return dir_ + "/" + SegmentFileName(sequence);
 }

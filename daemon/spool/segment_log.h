@@ -166,6 +166,10 @@ class SegmentLog {
   // After the last record appended.
   Position end() const;
 
+  // Whether no record lies at or after `position` (a position where a
+  // record starts or ends, possibly in a segment since deleted).
+  bool IsAtEnd(Position position) const;
+
   const std::string& dir() const { return dir_; }
   std::string SegmentPath(uint64_t sequence) const;
 

@@ -48,9 +48,15 @@ class RecordingSink : public PointSink {
  public:
   void Accept(size_t, std::string_view line) override { lines.emplace_back(line); }
   void Refuse(const Refusal& refusal) override { refused.emplace_back(refusal.line); }
+  Admission Admit(bool can_wait) override {
+    EXPECT_FALSE(can_wait) << "a datagram's sender cannot be made to wait";
+    ++admits;
+    return Admission::kAccepted;
+  }
 
   std::vector<std::string> lines;
   std::vector<std::string> refused;
+  int admits = 0;
 };
 
 // A UDP port of 127.0.0.1 that was free a moment ago.

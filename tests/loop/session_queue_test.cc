@@ -14,6 +14,9 @@
 
 #include "private_loop.h"
 #include "scripted_http_server.h"
+#include "spool/file_system.h"
+#include "spool/session_spool.h"
+#include "support/temp_dir.h"
 
 namespace inflow::daemon {
 namespace {
@@ -56,9 +59,27 @@ class SessionQueueTest : public ::testing::Test {
     }
   }
 
+  // A queue on a spool in spool_dir_ (what an earlier queue left there is
+  // replayed).
   void StartQueue() {
-    queue_.emplace(loop_.get(), options_, &config_, retry_, /*seed=*/42);
+    std::unique_ptr<SessionSpool> spool;
+    SpoolRecoveryReport report;
+    Status status = SessionSpool::Open(spool_dir_.File("session"), options_.segment_bytes,
+                                       &file_system_, &spool, &report);
+    ASSERT_TRUE(status.ok()) << status.message();
+    queue_.emplace(loop_.get(), options_, &config_, retry_, /*seed=*/42, std::move(spool));
     queue_->set_on_drained([this] { ++drained_calls_; });
+    queue_->set_on_dead_letters(
+        [this](const Batch& batch, const WriteVerdict& verdict, DeadLetterCause cause) {
+          dead_letters_.push_back({batch.body, verdict.error, cause});
+        });
+    queue_->Start();
+  }
+
+  // Writes a point that must be accepted.
+  void Write(const std::string& line) {
+    Status status = queue_->Write(line);
+    ASSERT_TRUE(status.ok()) << status.message();
   }
 
   std::vector<std::string> ReceivedBodies() const {
@@ -80,10 +101,24 @@ class SessionQueueTest : public ::testing::Test {
     return loop_.Close();
   }
 
+  struct DeadLetter {
+    std::string body;
+    std::string error;
+    DeadLetterCause cause;
+  };
+
+  // The session's options, and the spool's segment size.
+  struct Options : SessionConfig {
+    uint64_t segment_bytes = 1 << 20;
+  };
+
+  test::TempDir spool_dir_{"inflow-session-queue"};
+  PosixFileSystem file_system_;
   PrivateLoop loop_;
   ScriptedHttpServer server_{loop_.get()};
   InfluxDbConfig config_;
-  SessionOptions options_;
+  Options options_;
+  std::vector<DeadLetter> dead_letters_;
   RetryOptions retry_;
   std::optional<SessionQueue> queue_;
   int drained_calls_ = 0;
@@ -94,7 +129,7 @@ TEST_F(SessionQueueTest, SendsBatchesClosedByAutocommitEveryInOrder) {
   options_.autocommit_every = 2;
   for (int i = 0; i < 3; ++i) server_.Add(ScriptedAction::Answer(InfluxAnswer(204)));
   StartQueue();
-  for (int n = 1; n <= 6; ++n) queue_->Write(Line(n));
+  for (int n = 1; n <= 6; ++n) Write(Line(n));
   ASSERT_TRUE(RunUntilDrained());
   EXPECT_EQ(ReceivedBodies(),
             (std::vector<std::string>{Line(1) + Line(2), Line(3) + Line(4), Line(5) + Line(6)}));
@@ -111,8 +146,8 @@ TEST_F(SessionQueueTest, SendsAPendingBatchWhenCommitIntervalRunsOut) {
   server_.Add(ScriptedAction::Answer(InfluxAnswer(204)));
   StartQueue();
   uint64_t first_write = loop_.now();
-  queue_->Write(Line(1));
-  queue_->Write(Line(2));
+  Write(Line(1));
+  Write(Line(2));
   ASSERT_TRUE(RunUntilDrained());
   ASSERT_EQ(server_.requests().size(), 1u);
   EXPECT_EQ(server_.requests()[0].request.body, Line(1) + Line(2));
@@ -131,8 +166,8 @@ TEST_F(SessionQueueTest, RetriesAfter500UntilDelivered) {
   server_.Add(ScriptedAction::Answer(InfluxAnswer(500, "engine: write failed")));
   server_.Add(ScriptedAction::Answer(InfluxAnswer(204)));
   StartQueue();
-  queue_->Write(Line(1));
-  queue_->Write(Line(2));
+  Write(Line(1));
+  Write(Line(2));
   queue_->Commit();
   ASSERT_TRUE(RunUntilDrained());
   std::string batch = Line(1) + Line(2);
@@ -148,8 +183,8 @@ TEST_F(SessionQueueTest, KeepsLaterBatchesBehindARetriedOne) {
   server_.Add(ScriptedAction::Answer(InfluxAnswer(204)));
   server_.Add(ScriptedAction::Answer(InfluxAnswer(204)));
   StartQueue();
-  queue_->Write(Line(1));
-  queue_->Write(Line(2));
+  Write(Line(1));
+  Write(Line(2));
   EXPECT_EQ(queue_->undelivered_points(), 2u);
   ASSERT_TRUE(RunUntilDrained());
   EXPECT_EQ(ReceivedBodies(), (std::vector<std::string>{Line(1), Line(1), Line(2)}));
@@ -162,7 +197,7 @@ TEST_F(SessionQueueTest, HonoursRetryAfterOn429) {
       ScriptedAction::Answer(InfluxAnswer(429, "too many requests", {{"Retry-After", "1"}})));
   server_.Add(ScriptedAction::Answer(InfluxAnswer(204)));
   StartQueue();
-  queue_->Write(Line(1));
+  Write(Line(1));
   queue_->Commit();
   ASSERT_TRUE(RunUntilDrained());
   ASSERT_EQ(server_.requests().size(), 2u);
@@ -183,7 +218,7 @@ TEST_F(SessionQueueTest, WaitsAtLeastUnauthorizedIntervalAfter401) {
   server_.Add(ScriptedAction::Answer(InfluxAnswer(401, "authorization failed")));
   server_.Add(ScriptedAction::Answer(InfluxAnswer(204)));
   StartQueue();
-  queue_->Write(Line(1));
+  Write(Line(1));
   queue_->Commit();
   ASSERT_TRUE(RunUntilDrained());
   ASSERT_EQ(server_.requests().size(), 2u);
@@ -201,7 +236,7 @@ TEST_F(SessionQueueTest, SplitsABatchTooLargeInHalvesOfWholePoints) {
   server_.Add(ScriptedAction::Answer(InfluxAnswer(204)));
   server_.Add(ScriptedAction::Answer(InfluxAnswer(204)));
   StartQueue();
-  for (const std::string& point : points) queue_->Write(point);
+  for (const std::string& point : points) Write(point);
   ASSERT_TRUE(RunUntilDrained());
   EXPECT_EQ(ReceivedBodies(),
             (std::vector<std::string>{points[0] + points[1] + points[2] + points[3],
@@ -211,17 +246,19 @@ TEST_F(SessionQueueTest, SplitsABatchTooLargeInHalvesOfWholePoints) {
   EXPECT_EQ(queue_->stats().batches_rejected, 0u);
 }
 
-TEST_F(SessionQueueTest, DropsASinglePointTooLargeAndSendsTheNext) {
+TEST_F(SessionQueueTest, MakesASinglePointTooLargeADeadLetterAndSendsTheNext) {
   options_.autocommit_every = 1;
   server_.Add(ScriptedAction::Answer(InfluxAnswer(413, "Request Entity Too Large")));
   server_.Add(ScriptedAction::Answer(InfluxAnswer(204)));
   StartQueue();
-  queue_->Write(Line(1));
-  queue_->Write(Line(2));
+  Write(Line(1));
+  Write(Line(2));
   ASSERT_TRUE(RunUntilDrained());
   EXPECT_EQ(ReceivedBodies(), (std::vector<std::string>{Line(1), Line(2)}));
-  EXPECT_EQ(queue_->stats().batches_rejected, 1u);
-  EXPECT_EQ(queue_->stats().points_rejected, 1u);
+  ASSERT_EQ(dead_letters_.size(), 1u);
+  EXPECT_EQ(dead_letters_[0].body, Line(1));
+  EXPECT_EQ(dead_letters_[0].cause, DeadLetterCause::kTooLarge);
+  EXPECT_EQ(queue_->stats().points_dead_lettered, 1u);
   EXPECT_EQ(queue_->stats().batches_delivered, 1u);
 }
 
@@ -231,14 +268,17 @@ TEST_F(SessionQueueTest, DropsABatchRejectedWith400AndSendsTheNext) {
       ScriptedAction::Answer(InfluxAnswer(400, "partial write: field type conflict: dropped=1")));
   server_.Add(ScriptedAction::Answer(InfluxAnswer(204)));
   StartQueue();
-  queue_->Write(Line(1));
-  queue_->Write(Line(2));
+  Write(Line(1));
+  Write(Line(2));
   ASSERT_TRUE(RunUntilDrained());
   EXPECT_EQ(ReceivedBodies(), (std::vector<std::string>{Line(1), Line(2)}));
   EXPECT_EQ(queue_->stats().batches_rejected, 1u);
   EXPECT_EQ(queue_->stats().points_rejected, 1u);
   EXPECT_EQ(queue_->stats().batches_delivered, 1u);
   EXPECT_EQ(queue_->stats().write_failures, 0u);
+  ASSERT_EQ(dead_letters_.size(), 1u);
+  EXPECT_EQ(dead_letters_[0].cause, DeadLetterCause::kRejected);
+  EXPECT_EQ(dead_letters_[0].body, Line(1));
 }
 
 TEST_F(SessionQueueTest, IsDrainedAndCallsOnDrainedOnceAfterDelivery) {
@@ -251,7 +291,7 @@ TEST_F(SessionQueueTest, IsDrainedAndCallsOnDrainedOnceAfterDelivery) {
   });
   StartQueue();
   EXPECT_TRUE(queue_->drained());
-  queue_->Write(Line(1));
+  Write(Line(1));
   EXPECT_FALSE(queue_->drained());  // pending
   queue_->Commit();
   ASSERT_TRUE(RunUntilDrained());
@@ -271,7 +311,7 @@ TEST_F(SessionQueueTest, CloseDuringARetryWaitLeavesNothingRunning) {
   server_.Add(ScriptedAction::Answer(
       InfluxAnswer(503, "the server is restarting", {{"Retry-After", "60"}})));
   StartQueue();
-  queue_->Write(Line(1));
+  Write(Line(1));
   queue_->Commit();
   ASSERT_TRUE(
       loop_.RunUntil([&] { return queue_->stats().write_failures == 1; }, "the failed write"));

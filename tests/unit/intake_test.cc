@@ -35,6 +35,7 @@ class RecordingSink : public PointSink {
     EXPECT_EQ(refusal.listener, "test listener");
     refused.push_back({refusal.kind, std::string(refusal.line), std::string(refusal.reason)});
   }
+  Admission Admit(bool) override { return Admission::kAccepted; }
   std::vector<Taken> taken;
   std::vector<Refused> refused;
 };

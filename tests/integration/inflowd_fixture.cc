@@ -103,11 +103,22 @@ void InflowdTest::SetUp() {
   for (char c : std::string(test->test_suite_name()) + "_" + test->name()) {
     db_ += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
   }
+  ASSERT_NO_FATAL_FAILURE(CreateDatabase());
+}
+
+void InflowdTest::CreateDatabase() {
   ASSERT_NO_FATAL_FAILURE(Execute("CREATE DATABASE " + Quoted(db_)));
   for (std::string_view rp : {kFourWeeks, kSync, kUnsessioned}) {
     ASSERT_NO_FATAL_FAILURE(Execute("CREATE RETENTION POLICY " + Quoted(rp) + " ON " +
                                     Quoted(db_) + " DURATION 4w REPLICATION 1"));
   }
+}
+
+void InflowdTest::UseOwnInfluxDb() {
+  own_influxdb_ = std::make_unique<InfluxDbServer>();
+  Status status = own_influxdb_->Start();
+  ASSERT_TRUE(status.ok()) << status.message();
+  ASSERT_NO_FATAL_FAILURE(CreateDatabase());
 }
 
 void InflowdTest::TearDown() {
@@ -128,18 +139,66 @@ void InflowdTest::Execute(const std::string& q) {
 void InflowdTest::StartInflowd(InflowdSpec spec) {
   spec_ = std::move(spec);
   inflowd_ = std::make_unique<InflowdProcess>();
-  std::filesystem::create_directory(inflowd_->File("spool"));
-  Status status = inflowd_->Start([this] { return ConfigYaml(); });
+  std::filesystem::create_directories(spool_dir());
+  Status status = inflowd_->Start([this] {
+    config_yaml_ = ConfigYaml();
+    return config_yaml_;
+  });
   ASSERT_TRUE(status.ok()) << status.message();
+}
+
+void InflowdTest::RestartInflowd() {
+  ASSERT_TRUE(inflowd_) << "RestartInflowd before StartInflowd";
+  ASSERT_FALSE(inflowd_->running()) << "inflowd still runs";
+  std::error_code error;
+  std::filesystem::rename(inflowd_->log_path(),
+                          inflowd_->log_path() + "." + std::to_string(++restarts_), error);
+  Status status = inflowd_->Start([this] { return config_yaml_; });
+  ASSERT_TRUE(status.ok()) << status.message();
+}
+
+void InflowdTest::KillInflowd() {
+  ASSERT_TRUE(inflowd_ && inflowd_->running()) << "inflowd does not run";
+  Status status = inflowd_->Signal(SIGKILL);
+  ASSERT_TRUE(status.ok()) << status.message();
+  EXPECT_EQ(inflowd_->exit_description(), "was killed by signal 9");
+}
+
+std::string InflowdTest::spool_dir() const {
+  return spec_.spool_directory.empty() ? inflowd_->File("spool") : spec_.spool_directory;
+}
+
+uint64_t InflowdTest::CountIn(std::string_view rp, std::string_view m) {
+  std::string json;
+  const std::string q = "SELECT count(*) FROM " + Quoted(db_) + "." + Quoted(rp) + "." +
+                        Quoted(m);
+  Status status = influxdb()->Query(q, db_, &json);
+  EXPECT_TRUE(status.ok()) << status.message();
+  // {"results":[{"statement_id":0,"series":[{...,"values":[["1970-...",N, ...]]}]}]}: the
+  // largest count of any field; no series when there is no point.
+  uint64_t count = 0;
+  const std::string key = "\"values\":[[";
+  size_t at = json.find(key);
+  if (at == std::string::npos) return 0;
+  at = json.find(',', at + key.size());
+  while (at != std::string::npos && json[at] == ',') {
+    size_t end = 0;
+    uint64_t value = std::stoull(json.substr(at + 1), &end);
+    count = std::max(count, value);
+    at += 1 + end;
+  }
+  return count;
 }
 
 std::string InflowdTest::ConfigYaml() {
   std::string yaml = "influxdb:\n  url: " + influxdb()->url() + "\n  database: " + db_ + "\n";
+  for (const std::string& option : spec_.influxdb_options) yaml += "  " + option + "\n";
   yaml += "sessions:\n";
   for (const SessionSpec& s : spec_.sessions) {
     yaml += "  - retention_policy: " + s.retention_policy + "\n";
     yaml += "    autocommit_every: " + std::to_string(s.autocommit_every) + "\n";
     yaml += "    commit_interval: " + s.commit_interval + "\n";
+    for (const std::string& option : s.options) yaml += "    " + option + "\n";
   }
   yaml += "listeners:\n";
   for (size_t i = 0; i < spec_.listeners.size(); ++i) {
@@ -162,9 +221,10 @@ std::string InflowdTest::ConfigYaml() {
     yaml += "routing:\n  retention_policy_tag: " + spec_.retention_policy_tag + "\n";
   }
   yaml += "redis:\n  url: redis://127.0.0.1:" + std::to_string(redis_->port()) + "/0\n";
-  yaml += "spool:\n  directory: " + inflowd_->File("spool") + "\n";
+  yaml += "spool:\n  directory: " + spool_dir() + "\n";
+  for (const std::string& option : spec_.spool_options) yaml += "  " + option + "\n";
   yaml += "log:\n  level: info\n";
-  yaml += "shutdown_timeout: 10s\n";
+  yaml += "shutdown_timeout: " + spec_.shutdown_timeout + "\n";
   return yaml;
 }
 

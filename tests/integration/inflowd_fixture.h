@@ -58,6 +58,8 @@ struct SessionSpec {
   std::string retention_policy = "";
   size_t autocommit_every = 5000;
   std::string commit_interval = "1s";
+  // More keys of the entry, each "key: value" (e.g. "max_pending_bytes: 1048576").
+  std::vector<std::string> options = {};
 };
 
 // A session that commits only when told to (count and time out of reach),
@@ -84,6 +86,13 @@ struct InflowdSpec {
   std::vector<SessionSpec> sessions = {};
   std::vector<ListenerSpec> listeners = {};
   std::string retention_policy_tag = "";  // empty: no routing by tag
+  // More keys of the influxdb and spool sections, each "key: value"
+  // (e.g. "retry_max_interval: 500ms", "fsync: always").
+  std::vector<std::string> influxdb_options = {};
+  std::vector<std::string> spool_options = {};
+  // Empty: "spool" in inflowd's folder (spool_dir()).
+  std::string spool_directory = "";
+  std::string shutdown_timeout = "10s";
 };
 
 // ---------------------------------------------------------------------------
@@ -128,17 +137,43 @@ class InflowdTest : public ::testing::Test {
   // Prints the end of inflowd's log if the test failed; kills inflowd.
   void TearDown() override;
 
-  static InfluxDbServer* influxdb() { return influxdb_.server(); }
+  // The test's database and retention policies, on influxdb().
+  void CreateDatabase();
+
+  // The suite's InfluxDB, or the test's own after UseOwnInfluxDb.
+  InfluxDbServer* influxdb() const {
+    return own_influxdb_ ? own_influxdb_.get() : influxdb_.server();
+  }
+
+  // Starts an InfluxDB for this test alone, for tests that stop or kill it,
+  // and creates the test's database and retention policies there; from now
+  // on every query and inflowd go to it.
+  void UseOwnInfluxDb();
 
   // An InfluxQL identifier in double quotes.
   static std::string Quoted(std::string_view name) { return "\"" + std::string(name) + "\""; }
 
   // Runs an InfluxQL statement that must succeed.
-  static void Execute(const std::string& q);
+  void Execute(const std::string& q);
 
   // Writes `spec` as inflowd's configuration, with new ports and socket
   // paths, and starts inflowd; asserts that it says it is ready.
   void StartInflowd(InflowdSpec spec);
+
+  // Starts inflowd again, after it stopped or was killed, on the same
+  // configuration, ports, socket paths and spool; asserts that it says it
+  // is ready. The log of the run before is kept as inflowd.log.<n>.
+  void RestartInflowd();
+
+  // SIGKILL, as in a crash; waits until it has exited.
+  void KillInflowd();
+
+  // The spool directory inflowd was given.
+  std::string spool_dir() const;
+
+  // The number of points of measurement `m` in retention policy `rp`
+  // (SELECT count), for tests of many points.
+  uint64_t CountIn(std::string_view rp, std::string_view m);
 
   // The configuration of spec_, choosing each listener's port or socket
   // path anew.
@@ -175,6 +210,9 @@ class InflowdTest : public ::testing::Test {
   std::string db_;
   InflowdSpec spec_;
   std::unique_ptr<InflowdProcess> inflowd_;
+  std::unique_ptr<InfluxDbServer> own_influxdb_;
+  std::string config_yaml_;  // the configuration inflowd was started on
+  int restarts_ = 0;
 };
 
 }  // namespace inflow::test

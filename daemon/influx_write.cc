@@ -111,6 +111,45 @@ void BuildCreateDatabaseRequest(const InfluxUrl& url, std::string_view database,
   AppendPost(url, "/query", "application/x-www-form-urlencoded", form, out);
 }
 
+namespace {
+
+constexpr DeliveryRule kDeliveryRules[] = {
+    {200, 299, "", WriteOutcome::kDelivered, "2xx",
+     "Delivered: the batch's points are acknowledged in the spool, whose segments are deleted "
+     "once all their points are."},
+    {400, 400, "", WriteOutcome::kRejected,
+     "400 (partial write, unable to parse, field type conflict)",
+     "InfluxDB stored the good points. The lines it refused go to the dead-letter file, each "
+     "with its reason, session and time, and are counted; never retried."},
+    {404, 404, "database not found", WriteOutcome::kDatabaseNotFound, "404 database not found",
+     "With influxdb.create_database (the default): CREATE DATABASE, then the batch is written "
+     "again. Without: the batch goes to the dead-letter file."},
+    {401, 401, "", WriteOutcome::kUnauthorized, "401 unauthorized",
+     "The batch is kept and retried slowly (at least every 10 s), logged as an error at each "
+     "attempt: credentials may be fixed by a reload."},
+    {403, 403, "", WriteOutcome::kUnauthorized, "403 forbidden",
+     "As 401."},
+    {413, 413, "", WriteOutcome::kTooLarge, "413 request entity too large",
+     "The batch is split in halves of whole points, until each fits; a single point too large "
+     "goes to the dead-letter file."},
+    {429, 429, "", WriteOutcome::kRetry, "429 too many requests",
+     "The batch is kept and written again after Retry-After when given, else after the "
+     "backoff."},
+    {503, 503, "", WriteOutcome::kRetry, "503 service unavailable", "As 429."},
+    {0, 599, "", WriteOutcome::kRetry,
+     "other 5xx, other answers, connection failures, timeouts",
+     "The batch is kept and written again after a capped exponential backoff with full jitter "
+     "(influxdb.retry_initial_interval, doubling up to retry_max_interval). After "
+     "influxdb.max_attempts failures, the next batch is written: if it gets through, the "
+     "failing batch is quarantined to the dead-letter file; if not, InfluxDB is at fault and "
+     "the batch is retried. A batch failing for longer than retry_max_elapsed (unless 0) "
+     "goes to the dead-letter file."},
+};
+
+}  // namespace
+
+std::span<const DeliveryRule> DeliveryRules() { return kDeliveryRules; }
+
 WriteVerdict ClassifyWriteAnswer(const HttpResponse& answer) {
   WriteVerdict verdict;
   verdict.error = ErrorText(answer.body);
@@ -122,19 +161,13 @@ WriteVerdict ClassifyWriteAnswer(const HttpResponse& answer) {
       verdict.retry_after = std::chrono::seconds(seconds);
     }
   }
-  int status = answer.status;
-  if (status >= 200 && status < 300) {
-    verdict.outcome = WriteOutcome::kDelivered;
-  } else if (status == 400) {
-    verdict.outcome = WriteOutcome::kRejected;
-  } else if (status == 404 && verdict.error.starts_with("database not found")) {
-    verdict.outcome = WriteOutcome::kDatabaseNotFound;
-  } else if (status == 401 || status == 403) {
-    verdict.outcome = WriteOutcome::kUnauthorized;
-  } else if (status == 413) {
-    verdict.outcome = WriteOutcome::kTooLarge;
-  } else {
-    verdict.outcome = WriteOutcome::kRetry;
+  verdict.outcome = WriteOutcome::kRetry;
+  for (const DeliveryRule& rule : DeliveryRules()) {
+    if (answer.status >= rule.first_status && answer.status <= rule.last_status &&
+        verdict.error.starts_with(rule.error_prefix)) {
+      verdict.outcome = rule.outcome;
+      break;
+    }
   }
   return verdict;
 }

@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -42,6 +43,21 @@ enum class WriteOutcome {
 // "delivered", "rejected", "database not found", "unauthorized", "too
 // large", "retry": for logs and test messages.
 std::string_view WriteOutcomeName(WriteOutcome outcome);
+
+// The delivery table: what each answer of InfluxDB to a write means, and
+// what the session does with the batch (SessionQueue acts on the outcome).
+// ClassifyWriteAnswer takes the first row that matches; the README's
+// "Delivery" section shows every row as written here (a test holds it).
+struct DeliveryRule {
+  int first_status;               // the answers it covers: first_status..last_status,
+  int last_status;                // 0..0 for no answer (connection failure, timeout)
+  std::string_view error_prefix;  // and, if not empty, an error text starting so
+  WriteOutcome outcome;
+  std::string_view answer;  // the answer, for people
+  std::string_view action;  // what inflowd does
+};
+
+std::span<const DeliveryRule> DeliveryRules();
 
 struct WriteVerdict {
   WriteOutcome outcome = WriteOutcome::kRetry;

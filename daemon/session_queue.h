@@ -7,18 +7,8 @@
 // while the batches in memory stay under max_pending_bytes; beyond it,
 // points wait on disk and are loaded as batches leave. The queue adds what
 // needs the loop: the commit_interval timer, the writer, and what to do
-// with each verdict, as the delivery table says (README, "Delivery"):
-//
-//   delivered (2xx)            acknowledged in the spool
-//   rejected (400)             dead letters for the lines refused (the
-//                              good ones are stored); acknowledged
-//   too large (413)            split in halves of whole points; a single
-//                              point: dead letter
-//   database not found (404)   CREATE DATABASE once, then written again
-//                              (influxdb.create_database); else dead letter
-//   unauthorized (401/403)     kept; retried at least every 10 s
-//   retry (429, 5xx, no        kept; capped exponential backoff with full
-//     connection, timeout)     jitter, Retry-After when given
+// with each verdict, as the delivery table says (DeliveryRules() in
+// influx_write.h, shown in the README's "Delivery" section).
 //
 // Batches go to InfluxDB one at a time, in the order they closed, so a
 // session's points are stored in the order received. A batch that keeps

@@ -43,7 +43,6 @@ uint64_t SessionSpool::staged_bytes() const {
 Status SessionSpool::AppendStaged() {
   const bool was_lagging = lagging();
   SegmentLog::Position end;
-  const size_t segments = log_->segment_count();
   if (Status s = log_->Append(staged_.payload(), &end); !s.ok()) return s;
   dirty_ = true;
   if (!was_lagging) {
@@ -55,10 +54,9 @@ Status SessionSpool::AppendStaged() {
     appended_is_next_ = true;
   }
   staged_.Clear();
-  // A new segment leaves the one before it wholly delivered, perhaps.
-  if (log_->segment_count() != segments) {
-    return log_->Acknowledge(acknowledged_);
-  }
+  // A new segment may leave the one before it wholly delivered. (The append
+  // is done: a failure to delete is tried again at the next call.)
+  (void)log_->Acknowledge(acknowledged_);
   return Status::Ok();
 }
 
@@ -81,17 +79,22 @@ void SessionSpool::RecordLoaded(SegmentLog::Position end, size_t points) {
   next_ = end;
   points_loaded_ += points;
   loaded_.push_back(LoadedEnd{end, points_loaded_});
+  // A record without points (a damaged payload) is done once loaded.
+  PopDelivered();
+}
+
+void SessionSpool::PopDelivered() {
+  while (!loaded_.empty() && loaded_.front().points <= points_delivered_) {
+    acknowledged_ = loaded_.front().end;
+    loaded_.pop_front();
+  }
 }
 
 Status SessionSpool::Delivered(uint64_t points) {
   points_delivered_ += points;
-  bool advanced = false;
-  while (!loaded_.empty() && loaded_.front().points <= points_delivered_) {
-    acknowledged_ = loaded_.front().end;
-    loaded_.pop_front();
-    advanced = true;
-  }
-  if (!advanced) return Status::Ok();
+  PopDelivered();
+  // Also when no record was completed: a deletion that failed before is
+  // tried again. Cheap: it looks at the oldest segment only.
   return log_->Acknowledge(acknowledged_);
 }
 

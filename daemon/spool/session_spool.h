@@ -97,8 +97,9 @@ class SessionSpool {
   uint64_t ReclaimDelivered();
 
   // For when_full: drop_oldest. Deletes the oldest segment, delivered or
-  // not, and sets the bytes and records it held that were not delivered
-  // (records: an upper bound when the segment held loaded records).
+  // not, and sets the bytes and records it held (the spool does not know
+  // which of them were delivered: InfluxDB may have taken some, and the
+  // points of loaded records still go to InfluxDB from memory).
   Status DropOldest(uint64_t* bytes, uint64_t* records);
 
   uint64_t bytes() const { return log_->bytes(); }
@@ -114,6 +115,8 @@ class SessionSpool {
   // The record at next_ into read_buffer_; *found false at the end.
   Status ReadUnloaded(std::string_view* payload, SegmentLog::Position* end, bool* found);
   void RecordLoaded(SegmentLog::Position end, size_t points);
+  // Acknowledges the loaded records whose points are all delivered.
+  void PopDelivered();
   void ResetCursor();
 
   std::unique_ptr<SegmentLog> log_;

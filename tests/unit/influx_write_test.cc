@@ -4,6 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <sstream>
+#include <string>
+
 namespace inflow::daemon {
 namespace {
 
@@ -116,6 +120,48 @@ TEST(InfluxWriteTest, AQueryIsDoneOnlyWhenEveryStatementSucceeded) {
   EXPECT_EQ(ClassifyQueryAnswer(Answer(400, R"({"error":"bad"})")).outcome,
             WriteOutcome::kRetry);
   EXPECT_EQ(ClassifyQueryAnswer(Answer(500)).outcome, WriteOutcome::kRetry);
+}
+
+// The README shows the delivery table as the code declares it.
+TEST(InfluxWriteTest, ReadmeShowsEveryRowOfTheDeliveryTable) {
+  std::ifstream file(INFLOW_SOURCE_DIR "/README.md");
+  std::stringstream readme;
+  readme << file.rdbuf();
+  for (const DeliveryRule& rule : DeliveryRules()) {
+    std::string row = "| " + std::string(rule.answer) + " | " + std::string(rule.action) + " |\n";
+    EXPECT_NE(readme.str().find(row), std::string::npos)
+        << "README.md's delivery table lacks the row\n" << row;
+  }
+}
+
+// Each row of the table decides the answers it names, and the catch-all
+// row the rest.
+TEST(InfluxWriteTest, ClassifiesEachAnswerAsTheDeliveryTableSays) {
+  struct Case {
+    int status;
+    const char* body;
+    WriteOutcome outcome;
+  };
+  const Case cases[] = {
+      {200, "", WriteOutcome::kDelivered},
+      {204, "", WriteOutcome::kDelivered},
+      {400, R"({"error":"partial write: field type conflict: dropped=1"})",
+       WriteOutcome::kRejected},
+      {404, R"({"error":"database not found: \"x\""})", WriteOutcome::kDatabaseNotFound},
+      {404, "404 page not found", WriteOutcome::kRetry},
+      {401, R"({"error":"authorization failed"})", WriteOutcome::kUnauthorized},
+      {402, "", WriteOutcome::kRetry},
+      {403, "", WriteOutcome::kUnauthorized},
+      {413, "", WriteOutcome::kTooLarge},
+      {429, "", WriteOutcome::kRetry},
+      {500, R"({"error":"engine: timeout"})", WriteOutcome::kRetry},
+      {503, "", WriteOutcome::kRetry},
+      {302, "", WriteOutcome::kRetry},
+  };
+  for (const Case& c : cases) {
+    EXPECT_EQ(ClassifyWriteAnswer(Answer(c.status, c.body)).outcome, c.outcome)
+        << "HTTP " << c.status << " " << c.body;
+  }
 }
 
 }  // namespace

@@ -18,6 +18,11 @@ void PointRecordWriter::Clear() {
   lines_ = 0;
 }
 
+void PointRecordWriter::MovePayloadTo(std::string* out) {
+  out->swap(payload_);
+  Clear();
+}
+
 PointRecordReader::PointRecordReader(std::string_view payload) : rest_(payload) {
   if (rest_.empty() || static_cast<uint8_t>(rest_[0]) != kPointRecordVersion) {
     damaged_ = true;

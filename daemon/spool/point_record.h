@@ -35,6 +35,10 @@ class PointRecordWriter {
   // Forgets every line added.
   void Clear();
 
+  // Moves the payload into *out and clears; the old contents of *out are
+  // dropped, its memory reused for the next payload.
+  void MovePayloadTo(std::string* out);
+
   bool empty() const { return lines_ == 0; }
   size_t lines() const { return lines_; }
   std::string_view payload() const { return payload_; }

@@ -49,11 +49,12 @@ Status SessionSpool::AppendStaged() {
     // Where the record starts: the position before it in its segment.
     next_ = SegmentLog::Position{end.segment, end.offset - staged_bytes()};
     ResetCursor();
-    appended_.assign(staged_.payload());
+    staged_.MovePayloadTo(&appended_);
     appended_end_ = end;
     appended_is_next_ = true;
+  } else {
+    staged_.Clear();
   }
-  staged_.Clear();
   // A new segment may leave the one before it wholly delivered. (The append
   // is done: a failure to delete is tried again at the next call.)
   (void)log_->Acknowledge(acknowledged_);

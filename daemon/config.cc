@@ -199,10 +199,10 @@ constexpr Option<InfluxDbConfig> kInfluxDbOptions[] = {
        return ReadDurationNode(c, n, &s->retry_max_elapsed);
      }},
     {"max_attempts", "attempts", "10",
-     "How many times one batch may fail while other batches to the same InfluxDB server are "
-     "delivered, before it is moved to the dead-letter folder: the server takes writes, so "
-     "the batch itself is at fault. Attempts that fail while the server delivers nothing do "
-     "not count (see retry_max_elapsed). 0: no limit.",
+     "After this many failed attempts of one batch, the batch behind it is written: if that "
+     "one is delivered, the server takes writes and the first batch itself is at fault, so it "
+     "is moved to the dead-letter folder; if not, the server is at fault and the batch is "
+     "retried (see retry_max_elapsed). A batch alone is never moved. 0: no limit.",
      [](const Context& c, const YAML::Node& n, InfluxDbConfig* s) {
        return ReadCount(c, n, &s->max_attempts);
      }},

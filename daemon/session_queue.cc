@@ -332,6 +332,8 @@ void SessionQueue::SplitFront(const WriteVerdict& verdict) {
     PopFront();
     return;
   }
+  // The halves are new batches: their failures count from none.
+  front_attempts_ = 0;
   Batch batch = std::move(outbox_.front());
   ParserOptions options;
   options.max_line_bytes = batch.body.size();

@@ -152,6 +152,7 @@ std::span<const DeliveryRule> DeliveryRules() { return kDeliveryRules; }
 
 WriteVerdict ClassifyWriteAnswer(const HttpResponse& answer) {
   WriteVerdict verdict;
+  verdict.answered = true;
   verdict.error = ErrorText(answer.body);
   if (std::optional<std::string_view> after = answer.Header("Retry-After")) {
     // Only the delay-seconds form; an HTTP date is left to the backoff.

@@ -63,6 +63,9 @@ struct WriteVerdict {
   WriteOutcome outcome = WriteOutcome::kRetry;
   std::string error;  // InfluxDB's "error" text, if it gave one
   std::optional<std::chrono::seconds> retry_after;  // from Retry-After, in seconds
+  // Whether InfluxDB answered (false: no connection, a timeout, a broken
+  // answer). Only answered failures can tell a bad batch from a bad server.
+  bool answered = false;
 };
 
 WriteVerdict ClassifyWriteAnswer(const HttpResponse& answer);

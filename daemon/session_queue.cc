@@ -6,6 +6,7 @@
 #include <chrono>
 #include <utility>
 
+
 #include "inflow/line_parser.h"
 
 namespace inflow::daemon {
@@ -185,6 +186,15 @@ void SessionQueue::OnWritten(const WriteVerdict& verdict) {
       return;
     case WriteOutcome::kUnauthorized:
     case WriteOutcome::kRetry:
+      if (confirming_ && verdict.answered) {
+        // It fails again right after the batch behind it got through.
+        spdlog::error("session {}: a batch of {} points failed again while the batch behind it "
+                      "was delivered: quarantined to the dead letters ({})",
+                      retention_policy(), batch.points, verdict.error);
+        DeadLetterFront(verdict, DeadLetterCause::kQuarantined);
+        PopFront();
+        break;
+      }
       if (suspect_) {
         // The batch behind the suspect fails too: InfluxDB is at fault, not
         // the suspect, which goes back in front.
@@ -194,6 +204,7 @@ void SessionQueue::OnWritten(const WriteVerdict& verdict) {
         outbox_.push_front(std::move(*suspect_));
         suspect_.reset();
         front_attempts_ = 0;
+        front_answered_failures_ = 0;
         created_database_ = false;
       }
       RetryLater(verdict);
@@ -223,6 +234,7 @@ void SessionQueue::CreateDatabase() {
 void SessionQueue::RetryLater(const WriteVerdict& verdict) {
   ++stats_.write_failures;
   if (front_attempts_++ == 0) front_failing_since_ = Now();
+  if (verdict.answered) ++front_answered_failures_;
   if (GiveUpOnFront(verdict)) {
     sending_ = false;
     Load();
@@ -266,15 +278,15 @@ bool SessionQueue::GiveUpOnFront(const WriteVerdict& verdict) {
     PopFront();
     return true;
   }
-  if (influxdb_->max_attempts > 0 && front_attempts_ >= influxdb_->max_attempts && !suspect_ &&
-      outbox_.size() > 1) {
-    spdlog::warn("session {}: a batch of {} points failed {} times ({}); writing the next batch "
-                 "to tell whether the batch or InfluxDB is at fault",
-                 retention_policy(), batch.points, front_attempts_, verdict.error);
+  if (influxdb_->max_attempts > 0 && front_answered_failures_ >= influxdb_->max_attempts &&
+      !suspect_ && !confirming_ && outbox_.size() > 1) {
+    spdlog::warn("session {}: InfluxDB refused a batch of {} points {} times ({}); writing the "
+                 "next batch to tell whether the batch or InfluxDB is at fault",
+                 retention_policy(), batch.points, front_answered_failures_, verdict.error);
     suspect_ = std::move(outbox_.front());
-    suspect_verdict_ = verdict;
     outbox_.pop_front();
     front_attempts_ = 0;
+    front_answered_failures_ = 0;
     created_database_ = false;
     return true;
   }
@@ -302,17 +314,19 @@ void SessionQueue::PopFront() {
   uint64_t points = outbox_.front().points;
   outbox_bytes_ -= outbox_.front().body.size();
   outbox_.pop_front();
-  if (suspect_) {
-    // The batch behind it got through: the suspect is at fault.
-    stats_.points_dead_lettered += suspect_->points;
-    if (on_dead_letters_) on_dead_letters_(*suspect_, suspect_verdict_, DeadLetterCause::kQuarantined);
-    points += suspect_->points;
-    outbox_bytes_ -= suspect_->body.size();
-    suspect_.reset();
-  }
   front_attempts_ = 0;
+  front_answered_failures_ = 0;
   created_database_ = false;
-  // The spool counts points in load order: a suspect's come before.
+  if (suspect_) {
+    // The batch behind a suspect is done with: its points are acknowledged
+    // with the suspect's, since the spool counts points in load order and
+    // the suspect's come first; the suspect is written again.
+    deferred_points_ += points;
+    RetrySuspect();
+    return;
+  }
+  confirming_ = false;
+  points += std::exchange(deferred_points_, 0);
   if (Status s = spool_->Delivered(points); !s.ok()) {
     uint64_t suppressed = 0;
     if (spool_log_.Allow(Now(), &suppressed)) {
@@ -320,6 +334,18 @@ void SessionQueue::PopFront() {
                     s.message());
     }
   }
+  // Caught up: the newest segment, which Delivered never deletes, goes too
+  // once it is large, so that a restart replays little that was delivered.
+  if (spool_->bytes() >= kReclaimDeliveredBytes) spool_->ReclaimDelivered();
+}
+
+void SessionQueue::RetrySuspect() {
+  spdlog::warn("session {}: the batch behind the one set aside is done with; writing that one "
+               "once more, and quarantining it if it fails again",
+               retention_policy());
+  outbox_.push_front(std::move(*suspect_));
+  suspect_.reset();
+  confirming_ = true;
 }
 
 // Splits the front batch at the line nearest its middle. A string field may

@@ -11,12 +11,16 @@
 // influx_write.h, shown in the README's "Delivery" section).
 //
 // Batches go to InfluxDB one at a time, in the order they closed, so a
-// session's points are stored in the order received. A batch that keeps
-// failing is set aside after influxdb.max_attempts and the batch behind it
-// is written: if that one gets through, the failing batch is the problem
-// and becomes a dead letter (quarantined); if not, InfluxDB is, and the
-// batch goes back in front. A batch failing for longer than
-// influxdb.retry_max_elapsed (when not zero) becomes a dead letter.
+// session's points are stored in the order received. A batch InfluxDB
+// answers with a failure influxdb.max_attempts times (connection failures
+// and timeouts do not count) is set aside, and the batch behind it is
+// written: if that one fails too, InfluxDB is at fault and the batch goes
+// back in front; if it gets through, the batch set aside is written once
+// more, at once, and becomes a dead letter (quarantined) only if it fails
+// again. The points of the batch behind are acknowledged in the spool only
+// with the first batch's, so that a crash meanwhile loses neither. A batch
+// failing for longer than influxdb.retry_max_elapsed (when not zero)
+// becomes a dead letter.
 //
 // Ownership: owned by the engine; Close() closes its handles, and the queue
 // must outlive the loop's run that follows. Thread: the loop's.
@@ -75,6 +79,10 @@ enum class DeadLetterCause : uint8_t {
 
 class SessionQueue {
  public:
+  // When every point is delivered and the spool holds this much, its
+  // segments are deleted, the newest too (see PopFront).
+  static constexpr uint64_t kReclaimDeliveredBytes = 1 << 20;
+
   // `seed` seeds the backoff's jitter.
   SessionQueue(uv_loop_t* loop, const SessionConfig& options, const InfluxDbConfig* influxdb,
                const RetryOptions& retry, uint64_t seed, std::unique_ptr<SessionSpool> spool);
@@ -153,6 +161,8 @@ class SessionQueue {
   // Removes the front batch, done with (delivered, or dead letters), and
   // acknowledges its points (and a quarantined batch's before them).
   void PopFront();
+  // The batch behind a suspect got through: the suspect goes in front again.
+  void RetrySuspect();
   void DeadLetterFront(const WriteVerdict& verdict, DeadLetterCause cause);
   void CheckDrained();
 
@@ -176,12 +186,18 @@ class SessionQueue {
   bool sending_ = false;      // outbox_.front() is at the writer or waits to be retried
   bool closed_ = false;
   bool created_database_ = false;  // for the batch at the front of outbox_
-  // The front batch's failed attempts, and when the first failed.
+  // The front batch's failed attempts, those InfluxDB answered, and when
+  // the first failed.
   size_t front_attempts_ = 0;
+  size_t front_answered_failures_ = 0;
   MonoTime front_failing_since_{};
   // A batch set aside after max_attempts while the one behind it is tried.
   std::optional<Batch> suspect_;
-  WriteVerdict suspect_verdict_;
+  // The front batch is a suspect written again after the batch behind it
+  // got through: one more failure makes it a dead letter.
+  bool confirming_ = false;
+  // Points delivered behind a suspect, acknowledged with it.
+  uint64_t deferred_points_ = 0;
   bool loading_ = false;     // Load() is on the stack
   bool committing_ = false;  // Commit() was called: draining
   std::function<void()> on_drained_;

@@ -201,11 +201,16 @@ void SessionQueue::OnWritten(const WriteVerdict& verdict) {
         spdlog::warn("session {}: the next batch failed too ({}); InfluxDB is at fault, not the "
                      "batch set aside, which is written again first",
                      retention_policy(), WriteOutcomeName(verdict.outcome));
+        // Its failures go on counting from where they were, and this one
+        // was not its own.
         outbox_.push_front(std::move(*suspect_));
         suspect_.reset();
-        front_attempts_ = 0;
+        front_attempts_ = suspect_attempts_;
+        front_failing_since_ = suspect_failing_since_;
         front_answered_failures_ = 0;
         created_database_ = false;
+        RetryLater(verdict, /*count=*/false);
+        return;
       }
       RetryLater(verdict);
       return;
@@ -222,6 +227,8 @@ void SessionQueue::CreateDatabase() {
                retention_policy(), influxdb_->database);
   writer_.CreateDatabase([this](const WriteVerdict& verdict) {
     if (verdict.outcome != WriteOutcome::kDelivered) {
+      // Not created: the next 404 tries again, after the backoff.
+      created_database_ = false;
       RetryLater(verdict);
       return;
     }
@@ -231,10 +238,12 @@ void SessionQueue::CreateDatabase() {
   });
 }
 
-void SessionQueue::RetryLater(const WriteVerdict& verdict) {
+void SessionQueue::RetryLater(const WriteVerdict& verdict, bool count) {
   ++stats_.write_failures;
-  if (front_attempts_++ == 0) front_failing_since_ = Now();
-  if (verdict.answered) ++front_answered_failures_;
+  if (count) {
+    if (front_attempts_++ == 0) front_failing_since_ = Now();
+    if (verdict.answered) ++front_answered_failures_;
+  }
   if (GiveUpOnFront(verdict)) {
     sending_ = false;
     Load();
@@ -284,6 +293,8 @@ bool SessionQueue::GiveUpOnFront(const WriteVerdict& verdict) {
                  "next batch to tell whether the batch or InfluxDB is at fault",
                  retention_policy(), batch.points, front_answered_failures_, verdict.error);
     suspect_ = std::move(outbox_.front());
+    suspect_attempts_ = front_attempts_;
+    suspect_failing_since_ = front_failing_since_;
     outbox_.pop_front();
     front_attempts_ = 0;
     front_answered_failures_ = 0;

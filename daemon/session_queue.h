@@ -154,7 +154,9 @@ class SessionQueue {
   void ArmCommitTimer();
   void SendNext();
   void OnWritten(const WriteVerdict& verdict);
-  void RetryLater(const WriteVerdict& verdict);
+  // Schedules the front batch's next attempt; `count`: the failure was the
+  // front batch's own (not that of the batch behind a suspect).
+  void RetryLater(const WriteVerdict& verdict, bool count = true);
   bool GiveUpOnFront(const WriteVerdict& verdict);
   void CreateDatabase();
   void SplitFront(const WriteVerdict& verdict);
@@ -193,6 +195,8 @@ class SessionQueue {
   MonoTime front_failing_since_{};
   // A batch set aside after max_attempts while the one behind it is tried.
   std::optional<Batch> suspect_;
+  size_t suspect_attempts_ = 0;
+  MonoTime suspect_failing_since_{};
   // The front batch is a suspect written again after the batch behind it
   // got through: one more failure makes it a dead letter.
   bool confirming_ = false;

@@ -19,7 +19,7 @@ readonly PACKAGES=(
   build-essential cmake ninja-build pkg-config git ca-certificates
   # Libraries.
   libuv1-dev node-llhttp libsimdjson-dev libhiredis-dev libspdlog-dev
-  libyaml-cpp-dev libcli11-dev zlib1g-dev
+  libyaml-cpp-dev libcli11-dev
   # Tests and benchmarks.
   libgtest-dev libgmock-dev libbenchmark-dev
   # Servers and their clients, for the integration tests and scripts/dev.sh.

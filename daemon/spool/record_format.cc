@@ -1,8 +1,8 @@
 #include "spool/record_format.h"
 
-#include <zlib.h>
-
 #include <cassert>
+
+#include "spool/crc32c.h"
 
 namespace inflow::daemon {
 namespace {
@@ -17,14 +17,9 @@ uint32_t GetFixed32(const char* in) {
   return value;
 }
 
-const Bytef* AsBytes(const char* data) { return reinterpret_cast<const Bytef*>(data); }
-
-// The crc of the encoded length field followed by the payload.
+// The CRC-32C of the encoded length field followed by the payload.
 uint32_t RecordCrc(const char* encoded_length, std::string_view payload) {
-  uLong crc = crc32_z(0, Z_NULL, 0);
-  crc = crc32_z(crc, AsBytes(encoded_length), 4);
-  crc = crc32_z(crc, AsBytes(payload.data()), payload.size());
-  return static_cast<uint32_t>(crc);
+  return Crc32c(Crc32c(0, std::string_view(encoded_length, 4)), payload);
 }
 
 }  // namespace

@@ -4,9 +4,9 @@
 //
 //   [magic u32][payload length u32][crc u32][payload: length bytes]
 //
-// with the integers little-endian. The crc is zlib's CRC-32 (the IEEE
-// polynomial) of the four bytes of the length field followed by the
-// payload, so a damaged length is caught as surely as a damaged payload.
+// with the integers little-endian. The crc is the CRC-32C (spool/crc32c.h)
+// of the four bytes of the length field followed by the payload, so a
+// damaged length is caught as surely as a damaged payload.
 // Payloads are opaque here (the daemon stores lines of line protocol).
 //
 // The magic's bytes on disk, FE F5 C1 F7, can never occur in UTF-8 text,

@@ -2,11 +2,11 @@
 // a reader makes of them.
 
 #include <gtest/gtest.h>
-#include <zlib.h>
 
 #include <cstdint>
 #include <string>
 
+#include "spool/crc32c.h"
 #include "spool/record_format.h"
 
 namespace inflow::daemon {
@@ -34,9 +34,7 @@ TEST(SpoolRecordFormatTest, FramesThePayloadWithMagicLengthAndCrcLittleEndian) {
   EXPECT_EQ(Fixed32At(record, 10), payload.size());
   // The crc covers the length field, then the payload.
   const std::string covered = record.substr(10, 4) + payload;
-  const auto expected =
-      crc32(0, reinterpret_cast<const Bytef*>(covered.data()), static_cast<uInt>(covered.size()));
-  EXPECT_EQ(Fixed32At(record, 14), expected);
+  EXPECT_EQ(Fixed32At(record, 14), Crc32c(0, covered));
   EXPECT_EQ(record.substr(18), payload);
 }
 

@@ -10,14 +10,9 @@
 // sleeps: each polls with a deadline for what it waits for.
 
 #include <gtest/gtest.h>
-#include <linux/sockios.h>
-#include <poll.h>
 #include <signal.h>
-#include <sys/ioctl.h>
 #include <sys/mount.h>
-#include <sys/socket.h>
 #include <sys/statvfs.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -41,6 +36,7 @@
 #include "inflowd_fixture.h"
 #include "support/files.h"
 #include "support/http_client.h"
+#include "support/local_sockets.h"
 #include "support/stored_point.h"
 #include "support/temp_dir.h"
 
@@ -148,80 +144,6 @@ size_t Occurrences(std::string_view haystack, std::string_view text) {
   }
   return count;
 }
-
-// ---------------------------------------------------------------------------
-// A Unix stream client that says how much of what it sends the kernel took:
-// the disk test must know which lines were written before inflowd stopped
-// reading, and UnixStreamConnection's WriteAll tells only all or nothing.
-class CountingStreamClient {
- public:
-  CountingStreamClient() = default;
-  ~CountingStreamClient() { Close(); }
-  CountingStreamClient(const CountingStreamClient&) = delete;
-  CountingStreamClient& operator=(const CountingStreamClient&) = delete;
-
-  Status Connect(const std::string& path) {
-    sockaddr_un address{};
-    address.sun_family = AF_UNIX;
-    if (path.size() >= sizeof address.sun_path) return Status::Error("path too long: " + path);
-    std::memcpy(address.sun_path, path.c_str(), path.size() + 1);
-    fd_ = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    if (fd_ < 0) return Errno("socket");
-    // The sockets API takes every address family's struct as a sockaddr.
-    if (connect(fd_, reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0) {
-      return Errno("connect to " + path);
-    }
-    return Status::Ok();
-  }
-
-  // Sends `data` until all of it is sent, or the socket has taken nothing
-  // for `stall`; adds to *sent what the kernel took. Returns an error if a
-  // send fails.
-  Status SendUntilStalled(std::string_view data, std::chrono::milliseconds stall, size_t* sent) {
-    size_t done = 0;
-    while (done < data.size()) {
-      ssize_t n = send(fd_, data.data() + done, data.size() - done, MSG_NOSIGNAL);
-      if (n > 0) {
-        done += static_cast<size_t>(n);
-        continue;
-      }
-      if (errno == EINTR) continue;
-      if (errno != EAGAIN && errno != EWOULDBLOCK) {
-        *sent += done;
-        return Errno("send");
-      }
-      pollfd entry{fd_, POLLOUT, 0};
-      int ready = poll(&entry, 1, static_cast<int>(stall.count()));
-      if (ready == 0) break;
-      if (ready < 0 && errno != EINTR) {
-        *sent += done;
-        return Errno("poll");
-      }
-    }
-    *sent += done;
-    return Status::Ok();
-  }
-
-  // The bytes sent that the peer has not read yet (SIOCOUTQ).
-  Status Unread(size_t* bytes) {
-    int queued = 0;
-    if (ioctl(fd_, SIOCOUTQ, &queued) != 0) return Errno("ioctl SIOCOUTQ");
-    *bytes = static_cast<size_t>(queued);
-    return Status::Ok();
-  }
-
-  void Close() {
-    if (fd_ >= 0) close(fd_);
-    fd_ = -1;
-  }
-
- private:
-  static Status Errno(const std::string& what) {
-    return Status::Error(what + ": " + std::strerror(errno));
-  }
-
-  int fd_ = -1;
-};
 
 // ---------------------------------------------------------------------------
 // A tmpfs of a given size, mounted over a fresh folder for the life of the
@@ -480,11 +402,11 @@ TEST_F(InflowdSpoolTest, StaysUpWhenItsDiskFillsAndDeliversOnceSpaceIsFreed) {
     line_ends.push_back(stream_text.size());
     stream_points.push_back(IntegerPoint("full", {{"via", "stream"}}, i, time));
   }
-  CountingStreamClient stream;
+  StreamSender stream;
   status = stream.Connect(spec_.listeners[1].path);
   ASSERT_TRUE(status.ok()) << status.message();
   size_t stream_sent = 0;
-  status = stream.SendUntilStalled(stream_text, 300ms, &stream_sent);
+  status = stream.Send(stream_text, 300ms, Clock::now() + 30s, &stream_sent);
   ASSERT_TRUE(status.ok()) << status.message();
   ASSERT_LT(stream_sent, stream_text.size()) << "inflowd read a stream client with its disk full";
   ASSERT_GT(stream_sent, 0u);
@@ -509,9 +431,9 @@ TEST_F(InflowdSpoolTest, StaysUpWhenItsDiskFillsAndDeliversOnceSpaceIsFreed) {
   ASSERT_TRUE(answer.status.ok()) << answer.status.message();
   EXPECT_EQ(answer.response.status, 204) << Describe(answer.response);
   size_t finished = 0;
-  status = stream.SendUntilStalled(
+  status = stream.Send(
       std::string_view(stream_text).substr(stream_sent, line_ends[stream_lines - 1] - stream_sent),
-      20s, &finished);
+      20s, Clock::now() + 30s, &finished);
   ASSERT_TRUE(status.ok()) << status.message();
   ASSERT_EQ(stream_sent + finished, line_ends[stream_lines - 1]) << "the cut line not finished";
   stream.Close();
@@ -643,9 +565,9 @@ TEST_F(InflowdSpoolTest, BoundsMemoryWhileInfluxDbIsDown) {
        .spool_options = {"max_bytes: 536870912"}}));
   Report("memory_start_rss_kib", PeakRssKib(inflowd_->pid()), "KiB");
 
-  std::vector<std::unique_ptr<CountingStreamClient>> clients;
+  std::vector<std::unique_ptr<StreamSender>> clients;
   for (int c = 0; c < kConnections; ++c) {
-    clients.push_back(std::make_unique<CountingStreamClient>());
+    clients.push_back(std::make_unique<StreamSender>());
     Status status = clients.back()->Connect(spec_.listeners[0].path);
     ASSERT_TRUE(status.ok()) << status.message();
   }
@@ -663,7 +585,7 @@ TEST_F(InflowdSpoolTest, BoundsMemoryWhileInfluxDbIsDown) {
                "i,load=0.125 " + std::to_string(t + i) + "\n";
     }
     size_t sent = 0;
-    Status status = clients[c]->SendUntilStalled(chunk, 10s, &sent);
+    Status status = clients[c]->Send(chunk, 10s, Clock::now() + 30s, &sent);
     ASSERT_TRUE(status.ok()) << status.message();
     ASSERT_EQ(sent, chunk.size()) << "inflowd stopped reading for 10 s, at point " << first;
     bytes_sent += sent;

@@ -17,11 +17,6 @@
 // sleeps: each polls with a deadline for what it waits for.
 
 #include <gtest/gtest.h>
-#include <linux/sockios.h>
-#include <poll.h>
-#include <sys/ioctl.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -203,81 +198,6 @@ bool UdpSocketState(uint16_t port, uint64_t* queued, uint64_t* drops) {
   }
   return found;
 }
-
-// A Unix stream client that says how much of what it sends the kernel took:
-// the block test must see its writes stall when inflowd stops reading, and
-// know how far they got. Non-blocking: nothing here outlasts its deadline.
-class StreamClient {
- public:
-  StreamClient() = default;
-  ~StreamClient() { Close(); }
-  StreamClient(const StreamClient&) = delete;
-  StreamClient& operator=(const StreamClient&) = delete;
-
-  Status Connect(const std::string& path) {
-    sockaddr_un address{};
-    address.sun_family = AF_UNIX;
-    if (path.size() >= sizeof address.sun_path) return Status::Error("path too long: " + path);
-    std::memcpy(address.sun_path, path.c_str(), path.size() + 1);
-    fd_ = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    if (fd_ < 0) return Errno("socket");
-    // The sockets API takes every address family's struct as a sockaddr.
-    if (connect(fd_, reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0) {
-      return Errno("connect to " + path);
-    }
-    return Status::Ok();
-  }
-
-  // Sends `data` until all of it is sent, the socket has taken nothing for
-  // `stall`, or `deadline` has passed; adds to *sent what the kernel took.
-  // Returns an error only if a send fails.
-  Status Send(std::string_view data, std::chrono::milliseconds stall, Clock::time_point deadline,
-              size_t* sent) {
-    size_t done = 0;
-    Status status = Status::Ok();
-    while (done < data.size() && Clock::now() < deadline) {
-      ssize_t n = send(fd_, data.data() + done, data.size() - done, MSG_NOSIGNAL);
-      if (n > 0) {
-        done += static_cast<size_t>(n);
-        continue;
-      }
-      if (errno == EINTR) continue;
-      if (errno != EAGAIN && errno != EWOULDBLOCK) {
-        status = Errno("send");
-        break;
-      }
-      const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now());
-      pollfd entry{fd_, POLLOUT, 0};
-      int ready = poll(&entry, 1, static_cast<int>(std::clamp(left, 1ms, stall).count()));
-      if (ready == 0 && left >= stall) break;  // stalled
-      if (ready < 0 && errno != EINTR) {
-        status = Errno("poll");
-        break;
-      }
-    }
-    *sent += done;
-    return status;
-  }
-
-  // The bytes sent that the peer has not read yet (SIOCOUTQ); 0 if unknown.
-  size_t Unread() const {
-    int queued = 0;
-    if (ioctl(fd_, SIOCOUTQ, &queued) != 0) return 0;
-    return static_cast<size_t>(queued);
-  }
-
-  void Close() {
-    if (fd_ >= 0) close(fd_);
-    fd_ = -1;
-  }
-
- private:
-  static Status Errno(const std::string& what) {
-    return Status::Error(what + ": " + std::strerror(errno));
-  }
-
-  int fd_ = -1;
-};
 
 class InflowdWhenFullTest : public InflowdTest {
  protected:
@@ -530,7 +450,7 @@ TEST_F(InflowdWhenFullTest, BlockDropsDatagramsButHoldsStreams) {
 
   std::string stream_text;
   for (int i = 0; i < kStreamLines; ++i) stream_text += Line("held", "via=stream", i, t + i);
-  StreamClient stream;
+  StreamSender stream;
   Status status = stream.Connect(spec_.listeners[0].path);
   ASSERT_TRUE(status.ok()) << status.message();
   // Writes until they stall with the hold in the log: a stall alone may be
@@ -546,8 +466,10 @@ TEST_F(InflowdWhenFullTest, BlockDropsDatagramsButHoldsStreams) {
   ASSERT_TRUE(held) << "no hold after " << sent << " of " << stream_text.size() << " bytes";
   ASSERT_LT(sent, stream_text.size()) << "inflowd read the whole stream with its spool full";
   Report("block_stream_bytes_taken_before_the_hold", static_cast<int64_t>(sent), "bytes");
-  Report("block_stream_bytes_unread_in_the_socket", static_cast<int64_t>(stream.Unread()),
-         "bytes");
+  size_t unread = 0;
+  status = stream.Unread(&unread);
+  ASSERT_TRUE(status.ok()) << status.message();
+  Report("block_stream_bytes_unread_in_the_socket", static_cast<int64_t>(unread), "bytes");
   EXPECT_LE(DiskBytes(SessionsDir()), kMaxBytes);
 
   const uint16_t udp_port = spec_.listeners[1].port;

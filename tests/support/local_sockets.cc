@@ -2,11 +2,14 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <linux/sockios.h>
 #include <poll.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -134,6 +137,65 @@ Status UnixStreamConnection::WriteAll(std::string_view data) {
 }
 
 void UnixStreamConnection::Close() {
+  if (fd_ >= 0) close(fd_);
+  fd_ = -1;
+}
+
+StreamSender::~StreamSender() { Close(); }
+
+Status StreamSender::Connect(const std::string& path) {
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  if (path.size() >= sizeof address.sun_path) return Status::Error("path too long: " + path);
+  std::memcpy(address.sun_path, path.c_str(), path.size() + 1);
+  fd_ = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (fd_ < 0) return Status::Error(Errno("cannot create a Unix stream socket"));
+  // The sockets API takes every address family's struct as a sockaddr.
+  if (connect(fd_, reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0) {
+    Status status = Status::Error(Errno("cannot connect to " + path));
+    Close();
+    return status;
+  }
+  return Status::Ok();
+}
+
+Status StreamSender::Send(std::string_view data, std::chrono::milliseconds stall,
+                          Clock::time_point deadline, size_t* sent) {
+  using std::chrono::milliseconds;
+  size_t done = 0;
+  Status status = Status::Ok();
+  while (done < data.size() && Clock::now() < deadline) {
+    ssize_t n = send(fd_, data.data() + done, data.size() - done, MSG_NOSIGNAL);
+    if (n > 0) {
+      done += static_cast<size_t>(n);
+      continue;
+    }
+    if (errno == EINTR) continue;
+    if (errno != EAGAIN && errno != EWOULDBLOCK) {
+      status = Status::Error(Errno("send"));
+      break;
+    }
+    const auto left = std::chrono::ceil<milliseconds>(deadline - Clock::now());
+    pollfd entry{fd_, POLLOUT, 0};
+    int ready = poll(&entry, 1, static_cast<int>(std::clamp(left, milliseconds(1), stall).count()));
+    if (ready == 0 && left >= stall) break;  // stalled
+    if (ready < 0 && errno != EINTR) {
+      status = Status::Error(Errno("poll"));
+      break;
+    }
+  }
+  *sent += done;
+  return status;
+}
+
+Status StreamSender::Unread(size_t* bytes) const {
+  int queued = 0;
+  if (ioctl(fd_, SIOCOUTQ, &queued) != 0) return Status::Error(Errno("ioctl SIOCOUTQ"));
+  *bytes = static_cast<size_t>(queued);
+  return Status::Ok();
+}
+
+void StreamSender::Close() {
   if (fd_ >= 0) close(fd_);
   fd_ = -1;
 }

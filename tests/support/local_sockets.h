@@ -62,6 +62,42 @@ class UnixStreamConnection {
   std::string path_;  // for messages
 };
 
+// A non-blocking client of a Unix stream socket that says how much of what
+// it sends the kernel took: for tests that must see inflowd stop reading
+// (backpressure from a full spool) and know how far a sender got, which
+// UnixStreamConnection's all-or-nothing WriteAll cannot tell. Thread: one
+// at a time.
+class StreamSender {
+ public:
+  using Clock = std::chrono::steady_clock;
+
+  StreamSender() = default;
+  // Closes the connection if open.
+  ~StreamSender();
+
+  StreamSender(const StreamSender&) = delete;
+  StreamSender& operator=(const StreamSender&) = delete;
+
+  // Connects to the socket at `path`. Returns an error naming the path and
+  // the reason. REQUIRES: not connected.
+  Status Connect(const std::string& path);
+
+  // Sends `data` until all of it is sent, the socket has taken nothing for
+  // `stall`, or `deadline` has passed; adds to *sent what the kernel took.
+  // Returns an error only if a send fails. REQUIRES: connected.
+  Status Send(std::string_view data, std::chrono::milliseconds stall, Clock::time_point deadline,
+              size_t* sent);
+
+  // Sets *bytes to the bytes sent that the peer has not read yet (SIOCOUTQ).
+  Status Unread(size_t* bytes) const;
+
+  // Closes the connection; the peer reads end of file. No-op if not open.
+  void Close();
+
+ private:
+  int fd_ = -1;
+};
+
 }  // namespace inflow::test
 
 #endif  // INFLOW_TESTS_SUPPORT_LOCAL_SOCKETS_H_

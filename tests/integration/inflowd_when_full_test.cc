@@ -40,6 +40,7 @@
 #include "support/http_client.h"
 #include "support/local_sockets.h"
 #include "support/stored_point.h"
+#include "support/tcp_connection.h"
 
 namespace inflow::test {
 namespace {
@@ -520,6 +521,107 @@ TEST_F(InflowdWhenFullTest, BlockDropsDatagramsButHoldsStreams) {
             std::string::npos)
       << inflowd_->LogTail();
   EXPECT_TRUE(inflowd_->LogMentions("the spool has room again after")) << inflowd_->LogTail();
+}
+
+// ---------------------------------------------------------------------------
+// block, over HTTP with spool.fsync: always: of three requests pipelined in
+// one write, the first fits and is answered at once, the second fills the
+// spool and is held, without an answer, and the third waits unread behind
+// it. Once InfluxDB takes the spool's points, the second is admitted and
+// answered, then the third is read and served: three 204s, in order, and
+// every point stored once.
+TEST_F(InflowdWhenFullTest, BlockHoldsAPipelinedRequestAndServesTheRestInOrderLater) {
+  constexpr int kMaxFillPosts = 40;
+  ASSERT_NO_FATAL_FAILURE(UseOwnInfluxDb());
+  influxdb()->Kill();
+  std::vector<std::string> spool = SpoolOptions("block");
+  spool.push_back("fsync: always");
+  ASSERT_NO_FATAL_FAILURE(StartInflowd({.sessions = {SpooledSession()},
+                                        .listeners = {{ListenerKind::kHttp}},
+                                        .influxdb_options = {"retry_max_interval: 500ms"},
+                                        .spool_options = spool}));
+  const int64_t t = RecentTime();
+  const std::string target = "/write?db=" + db_;
+  std::vector<StoredPoint> expected;
+
+  // Fill the spool until one more POST fits, and not two.
+  int post = 0;
+  size_t body_bytes = 0;
+  for (; post < kMaxFillPosts; ++post) {
+    std::vector<StoredPoint> points;
+    const std::string body = PostBody("pipelined", post, t, &points);
+    body_bytes = body.size();
+    if (DiskBytes(SessionsDir()) + 2 * (body_bytes + 64) <= kMaxBytes) {
+      HttpResponse response = Post(0, target, body);
+      ASSERT_EQ(response.status, 204) << "POST " << post << ": " << Describe(response);
+      expected.insert(expected.end(), points.begin(), points.end());
+      continue;
+    }
+    break;
+  }
+  ASSERT_LT(post, kMaxFillPosts) << "the spool never filled";
+  Report("pipelined_fill_posts", post, "POSTs");
+
+  std::string requests;
+  for (int i = 0; i < 3; ++i, ++post) {
+    std::vector<StoredPoint> points;
+    const std::string body = PostBody("pipelined", post, t, &points);
+    requests += "POST " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: " +
+                std::to_string(body.size()) + "\r\n\r\n" + body;
+    expected.insert(expected.end(), points.begin(), points.end());
+  }
+  TcpConnection connection(Clock::now() + kDeliveryTimeout + 30s);
+  Status status = connection.Connect("127.0.0.1", spec_.listeners[0].port);
+  ASSERT_TRUE(status.ok()) << status.message();
+  status = connection.WriteAll(requests);
+  ASSERT_TRUE(status.ok()) << status.message();
+
+  // The first answer comes at once; the second request is held.
+  std::string answers;
+  auto count_answers = [&answers] {
+    size_t count = 0;
+    for (size_t at = answers.find("HTTP/1.1 "); at != std::string::npos;
+         at = answers.find("HTTP/1.1 ", at + 1)) {
+      ++count;
+    }
+    return count;
+  };
+  bool eof = false;
+  while (count_answers() < 1 && !eof) {
+    status = connection.Read(&answers, &eof);
+    ASSERT_TRUE(status.ok()) << status.message() << "; read so far: " << answers;
+  }
+  ASSERT_TRUE(answers.starts_with("HTTP/1.1 204")) << answers;
+  ASSERT_TRUE(PollUntil(10s, [&] {
+    return inflowd_->LogMentions("pausing stream and HTTP clients");
+  })) << inflowd_->LogTail();
+  EXPECT_EQ(count_answers(), 1u) << "answered before its points were spooled: " << answers;
+
+  status = influxdb()->Start();
+  ASSERT_TRUE(status.ok()) << status.message();
+  const auto influxdb_up = Clock::now();
+  while (count_answers() < 3 && !eof) {
+    status = connection.Read(&answers, &eof);
+    ASSERT_TRUE(status.ok()) << status.message() << "; read so far: " << answers;
+  }
+  Report("pipelined_all_answered_after_influxdb_up_ms", MillisecondsSince(influxdb_up), "ms");
+  ASSERT_EQ(count_answers(), 3u) << answers;
+  for (size_t at = answers.find("HTTP/1.1 "); at != std::string::npos;
+       at = answers.find("HTTP/1.1 ", at + 1)) {
+    EXPECT_EQ(answers.substr(at, 12), "HTTP/1.1 204") << answers;
+  }
+  EXPECT_TRUE(inflowd_->LogMentions("the spool has room again after")) << inflowd_->LogTail();
+
+  uint64_t stored = 0;
+  EXPECT_TRUE(PollUntil(kDeliveryTimeout, [&] {
+    return (stored = CountIn("autogen", "pipelined")) >= expected.size();
+  })) << stored << " of " << expected.size() << " points stored";
+  ASSERT_NO_FATAL_FAILURE(StopInflowd());
+  const std::vector<std::string> want = SortedKeys(expected);
+  const std::vector<std::string> have = SortedKeys(StoredIn("autogen"));
+  EXPECT_EQ(have.size(), want.size());
+  EXPECT_TRUE(Missing(want, have).empty()) << FirstKeys(Missing(want, have));
+  EXPECT_FALSE(inflowd_->LogMentions("could not be synced")) << inflowd_->LogTail();
 }
 
 }  // namespace

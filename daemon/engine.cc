@@ -228,7 +228,7 @@ void Engine::KeepDeadLetters(const SessionQueue& session, const Batch& batch,
     spdlog::error("session {}: a batch of {} points is kept as dead letters in {}: {}",
                   session.retention_policy(), batch.points, dead_letters_.current_path(),
                   Printable(reason));
-  } else if (dead_letter_log_.Allow(MonoTime(std::chrono::milliseconds(uv_now(loop_))),
+  } else if (dead_letter_log_.Allow(Now(),
                                     &suppressed)) {
     spdlog::warn(
         "session {}: InfluxDB refused {} lines of a batch of {} points{}; kept in {}: {}{}",
@@ -238,6 +238,8 @@ void Engine::KeepDeadLetters(const SessionQueue& session, const Batch& batch,
         dead_letters_.current_path(), Printable(verdict.error), Suppressed(suppressed));
   }
 }
+
+MonoTime Engine::Now() const { return MonoTime(std::chrono::milliseconds(uv_now(loop_))); }
 
 void Engine::Accept(size_t session, std::string_view line) {
   // While points are held for a full spool only datagrams are read, and
@@ -259,7 +261,7 @@ Admission Engine::Admit(bool can_wait) {
     const uint64_t dropped = std::exchange(dropped_in_read_, 0);
     points_dropped_full_ += dropped;
     uint64_t suppressed = 0;
-    if (full_log_.Allow(MonoTime(std::chrono::milliseconds(uv_now(loop_))), &suppressed)) {
+    if (full_log_.Allow(Now(), &suppressed)) {
       spdlog::warn("spool full: {} points of datagrams dropped ({} points dropped so far)",
                    dropped, points_dropped_full_);
     }
@@ -344,7 +346,7 @@ bool Engine::DropOldestSegment() {
   }
   records_dropped_oldest_ += records;
   uint64_t suppressed = 0;
-  if (full_log_.Allow(MonoTime(std::chrono::milliseconds(uv_now(loop_))), &suppressed)) {
+  if (full_log_.Allow(Now(), &suppressed)) {
     spdlog::warn("spool full: deleted the oldest segment of session {} ({} records, {} bytes; "
                  "{} records so far) (when_full: drop_oldest){}",
                  largest->retention_policy(), records, bytes, records_dropped_oldest_,
@@ -358,7 +360,7 @@ void Engine::DropStaged(SessionQueue* session, const Status& why) {
   session->DiscardStaged();
   points_dropped_full_ += points;
   uint64_t suppressed = 0;
-  if (full_log_.Allow(MonoTime(std::chrono::milliseconds(uv_now(loop_))), &suppressed)) {
+  if (full_log_.Allow(Now(), &suppressed)) {
     spdlog::warn("spool full ({}): {} points for session {} dropped ({} so far){}",
                  why.message(), points, session->retention_policy(), points_dropped_full_,
                  Suppressed(suppressed));
@@ -369,7 +371,7 @@ void Engine::DropStaged(SessionQueue* session, const Status& why) {
 // fit; RetryHeld tries again on a timer, since room comes from InfluxDB
 // taking points, or from someone freeing the disk.
 void Engine::Hold(const Status& why) {
-  held_since_ = MonoTime(std::chrono::milliseconds(uv_now(loop_)));
+  held_since_ = Now();
   spdlog::warn("spool full ({}): pausing stream and HTTP clients until there is room; datagrams "
                "are dropped meanwhile (when_full: block)",
                why.message());
@@ -388,7 +390,7 @@ void Engine::RetryHeld() {
   if (config_.spool.fsync == FsyncPolicy::kAlways) {
     if (Status status = SyncSpools(); !status.ok()) LogSpoolFailure(status);
   }
-  const auto waited = MonoTime(std::chrono::milliseconds(uv_now(loop_))) - held_since_;
+  const auto waited = Now() - held_since_;
   spdlog::info("the spool has room again after {} ms: resuming stream and HTTP clients",
                std::chrono::duration_cast<std::chrono::milliseconds>(waited).count());
   if (state_ != State::kRunning) return;
@@ -415,14 +417,14 @@ void Engine::OnFsyncTimer(uv_timer_t* timer) {
 
 void Engine::LogSpoolFailure(const Status& status) {
   uint64_t suppressed = 0;
-  if (full_log_.Allow(MonoTime(std::chrono::milliseconds(uv_now(loop_))), &suppressed)) {
+  if (full_log_.Allow(Now(), &suppressed)) {
     spdlog::error("spool: {}{}", status.message(), Suppressed(suppressed));
   }
 }
 
 void Engine::Refuse(const Refusal& refusal) {
   uint64_t suppressed = 0;
-  MonoTime now(std::chrono::milliseconds(uv_now(loop_)));
+  MonoTime now = Now();
   if (refusal.kind == Refusal::Kind::kBadLine) {
     ++refused_lines_;
     if (bad_line_log_.Allow(now, &suppressed)) {

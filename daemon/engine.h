@@ -81,6 +81,8 @@ class Engine : public PointSink {
   enum class State { kIdle, kRunning, kDraining, kClosed };
 
   Status OpenSessions();
+  // The loop's clock, for the rate limiters.
+  MonoTime Now() const;
   std::unique_ptr<Listener> MakeListener(const ListenerConfig& config);
   void KeepDeadLetters(const SessionQueue& session, const Batch& batch,
                        const WriteVerdict& verdict, DeadLetterCause cause);

@@ -97,10 +97,7 @@ void SessionQueue::Load() {
                     "of it is lost",
                     retention_policy(), spool_->dir(), record.points);
     }
-    while (session_.HasBatch()) {
-      outbox_.push_back(session_.TakeBatch());
-      outbox_bytes_ += outbox_.back().body.size();
-    }
+    MoveClosedBatches();
   }
   loading_ = false;
   // Draining: the last points loaded need not wait for their commit.
@@ -116,11 +113,15 @@ void SessionQueue::Commit() {
   ArmCommitTimer();
 }
 
-void SessionQueue::TakeClosedBatches() {
+void SessionQueue::MoveClosedBatches() {
   while (session_.HasBatch()) {
     outbox_.push_back(session_.TakeBatch());
     outbox_bytes_ += outbox_.back().body.size();
   }
+}
+
+void SessionQueue::TakeClosedBatches() {
+  MoveClosedBatches();
   SendNext();
 }
 
@@ -345,9 +346,6 @@ void SessionQueue::PopFront() {
                     s.message());
     }
   }
-  // Caught up: the newest segment, which Delivered never deletes, goes too
-  // once it is large, so that a restart replays little that was delivered.
-  if (spool_->bytes() >= kReclaimDeliveredBytes) spool_->ReclaimDelivered();
 }
 
 void SessionQueue::RetrySuspect() {

@@ -79,9 +79,6 @@ enum class DeadLetterCause : uint8_t {
 
 class SessionQueue {
  public:
-  // When every point is delivered and the spool holds this much, its
-  // segments are deleted, the newest too (see PopFront).
-  static constexpr uint64_t kReclaimDeliveredBytes = 1 << 20;
 
   // `seed` seeds the backoff's jitter.
   SessionQueue(uv_loop_t* loop, const SessionConfig& options, const InfluxDbConfig* influxdb,
@@ -115,7 +112,6 @@ class SessionQueue {
   uint64_t ReclaimDelivered() { return spool_->ReclaimDelivered(); }
   Status DropOldest(uint64_t* bytes, uint64_t* records);
   uint64_t spool_bytes() const { return spool_->bytes(); }
-  const SessionSpool& spool() const { return *spool_; }
 
   // Commits what is pending, and from now on every point loaded at once,
   // as on shutdown.
@@ -150,6 +146,8 @@ class SessionQueue {
  private:
   MonoTime Now() const;
   void Load();
+  // Moves the batches the session closed to the outbox.
+  void MoveClosedBatches();
   void TakeClosedBatches();
   void ArmCommitTimer();
   void SendNext();

@@ -44,7 +44,6 @@ Status SessionSpool::AppendStaged() {
   const bool was_lagging = lagging();
   SegmentLog::Position end;
   if (Status s = log_->Append(staged_.payload(), &end); !s.ok()) return s;
-  dirty_ = true;
   if (!was_lagging) {
     // Where the record starts: the position before it in its segment.
     next_ = SegmentLog::Position{end.segment, end.offset - staged_bytes()};
@@ -96,14 +95,12 @@ Status SessionSpool::Delivered(uint64_t points) {
   PopDelivered();
   // Also when no record was completed: a deletion that failed before is
   // tried again. Cheap: it looks at the oldest segment only.
-  return log_->Acknowledge(acknowledged_);
+  Status status = log_->Acknowledge(acknowledged_);
+  if (status.ok() && log_->bytes() >= kReclaimDeliveredBytes) ReclaimDelivered();
+  return status;
 }
 
-Status SessionSpool::Sync() {
-  if (!dirty_) return Status::Ok();
-  dirty_ = false;
-  return log_->Sync();
-}
+Status SessionSpool::Sync() { return log_->Sync(); }
 
 uint64_t SessionSpool::ReclaimDelivered() {
   if (!loaded_.empty() || lagging()) return 0;

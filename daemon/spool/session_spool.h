@@ -81,14 +81,20 @@ class SessionSpool {
   template <typename OnLine>
   Status LoadNext(OnLine&& on_line, LoadedRecord* record, bool* loaded);
 
+  // When every point is delivered and the spool holds at least this much,
+  // Delivered deletes its segments, the newest too: a restart then replays
+  // little that InfluxDB already has.
+  static constexpr uint64_t kReclaimDeliveredBytes = 1 << 20;
+
   // InfluxDB took (or refused for good) the next `points` loaded points:
   // acknowledges the records they complete and deletes the segments
-  // wholly acknowledged. A failure to delete is returned; a later call
-  // tries again.
+  // wholly acknowledged (all of them, past kReclaimDeliveredBytes, when
+  // nothing is left undelivered). A failure to delete is returned; a later
+  // call tries again.
   Status Delivered(uint64_t points);
 
-  // Makes every record appended durable (SegmentLog::Sync). Cheap when
-  // nothing was appended since the last call.
+  // Makes every record appended durable: SegmentLog::Sync, which does
+  // nothing when nothing was appended since the last call.
   Status Sync();
 
   // For a full spool: deletes the segments that hold nothing undelivered,
@@ -144,7 +150,6 @@ class SessionSpool {
   uint64_t points_delivered_ = 0;
   uint64_t damaged_payloads_ = 0;
   uint64_t cursor_corrupt_records_ = 0;  // of cursors since left
-  bool dirty_ = false;                   // appended since the last Sync
 };
 
 template <typename OnLine>

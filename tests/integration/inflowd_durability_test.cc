@@ -141,13 +141,6 @@ std::optional<SessionFigures> LastSessionFigures(const std::string& log) {
 
 class InflowdDurabilityTest : public InflowdTest {
  protected:
-  // Prints a figure of the test and records it in the XML report.
-  void Report(const std::string& key, const std::string& value) {
-    std::cout << "[  figure  ] " << key << ": " << value << std::endl;
-    RecordProperty(key, value);
-  }
-  void Report(const std::string& key, uint64_t value) { Report(key, std::to_string(value)); }
-
   // Runs `q` in the test's database; adds a failure and returns "" if it
   // fails.
   std::string Query(const std::string& q) {

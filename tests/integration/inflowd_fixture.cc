@@ -164,6 +164,30 @@ void InflowdTest::KillInflowd() {
   EXPECT_EQ(inflowd_->exit_description(), "was killed by signal 9");
 }
 
+bool InflowdTest::PollUntil(std::chrono::milliseconds timeout,
+                            const std::function<bool()>& done) {
+  const auto deadline = Clock::now() + timeout;
+  while (!done()) {
+    if (Clock::now() >= deadline || !inflowd_ || !inflowd_->running()) return false;
+    std::this_thread::sleep_for(kPollInterval);
+  }
+  return true;
+}
+
+void InflowdTest::Report(std::string_view name, const std::string& value, std::string_view unit) {
+  std::cout << "[  figure  ] " << name << ": " << value << (unit.empty() ? "" : " ") << unit
+            << std::endl;
+  RecordProperty(std::string(name), value);
+}
+
+void InflowdTest::Report(std::string_view name, int64_t value, std::string_view unit) {
+  Report(name, std::to_string(value), unit);
+}
+
+int64_t InflowdTest::MillisecondsSince(Clock::time_point start) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count();
+}
+
 std::string InflowdTest::spool_dir() const {
   return spec_.spool_directory.empty() ? inflowd_->File("spool") : spec_.spool_directory;
 }

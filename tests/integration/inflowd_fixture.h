@@ -20,6 +20,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -170,6 +171,18 @@ class InflowdTest : public ::testing::Test {
 
   // The spool directory inflowd was given.
   std::string spool_dir() const;
+
+  // Polls `done` until it holds (true), or `timeout` has passed or inflowd
+  // has exited (false).
+  bool PollUntil(std::chrono::milliseconds timeout, const std::function<bool()>& done);
+
+  // Prints a figure the test measured ("[  figure  ] name: value unit") and
+  // records it as a property in the XML report.
+  static void Report(std::string_view name, const std::string& value, std::string_view unit = "");
+  static void Report(std::string_view name, int64_t value, std::string_view unit = "");
+
+  // Milliseconds from `start` to now, on the steady clock.
+  static int64_t MillisecondsSince(std::chrono::steady_clock::time_point start);
 
   // The number of points of measurement `m` in retention policy `rp`
   // (SELECT count), for tests of many points.

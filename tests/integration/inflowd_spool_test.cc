@@ -48,15 +48,6 @@ using Clock = std::chrono::steady_clock;
 
 constexpr auto kPollInterval = 20ms;
 
-int64_t MillisecondsSince(Clock::time_point start) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count();
-}
-
-// Prints a figure and records it as a property of the test.
-void Report(const std::string& name, int64_t value, std::string_view unit) {
-  std::cout << "[ figure   ] " << name << " = " << value << " " << unit << std::endl;
-  ::testing::Test::RecordProperty(name, std::to_string(value));
-}
 
 // ---------------------------------------------------------------------------
 // The spool on disk.

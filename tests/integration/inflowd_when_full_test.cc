@@ -27,12 +27,10 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <iostream>
 #include <map>
 #include <sstream>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <variant>
 #include <vector>
 
@@ -48,8 +46,6 @@ namespace {
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
-constexpr auto kPollInterval = 20ms;
-
 // The spool of every test: the smallest spool.max_bytes and segment_bytes
 // the configuration allows, so that a few MiB overflow it.
 constexpr uint64_t kMaxBytes = 1 << 20;
@@ -63,15 +59,6 @@ constexpr int kLinesPerPost = 1300;
 // holds (a few MiB, retried every 500 ms at most).
 constexpr auto kDeliveryTimeout = 30s;
 
-int64_t MillisecondsSince(Clock::time_point start) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count();
-}
-
-// Prints a figure and records it as a property of the test.
-void Report(const std::string& name, int64_t value, std::string_view unit) {
-  std::cout << "[ figure   ] " << name << " = " << value << " " << unit << std::endl;
-  ::testing::Test::RecordProperty(name, std::to_string(value));
-}
 
 // The session every test writes to: prompt commits, and little memory
 // (max_pending_bytes), so that nearly all the points wait on disk only and
@@ -228,18 +215,6 @@ class InflowdWhenFullTest : public InflowdTest {
       counts[std::stoi(post)] = std::stoull(json.substr(comma + 1));
     }
     return counts;
-  }
-
-  // Polls until `done()` or `timeout` passes; false on timeout, or if
-  // inflowd has exited.
-  template <typename Done>
-  bool PollUntil(std::chrono::milliseconds timeout, Done done) {
-    const auto deadline = Clock::now() + timeout;
-    while (!done()) {
-      if (Clock::now() >= deadline || !inflowd_->running()) return false;
-      std::this_thread::sleep_for(kPollInterval);
-    }
-    return true;
   }
 };
 

@@ -558,6 +558,35 @@ TEST_F(SessionSpoolTest, ReclaimDeliveredDeletesEverySegmentOnceAllIsDelivered) 
   EXPECT_TRUE(SegmentFiles().empty());
 }
 
+// Delivered keeps the newest segment (appends go on there), unless every
+// point is delivered and the spool holds kReclaimDeliveredBytes: then a
+// restart would replay that much InfluxDB already has, and it goes too.
+TEST_F(SessionSpoolTest, DeliveredDeletesTheNewestSegmentOnceCaughtUpWithAMegabyte) {
+  auto spool = Open(4 * SessionSpool::kReclaimDeliveredBytes);
+  const std::vector<Record> records = MakeRecords(0, 100, 20);  // ~ 80 KiB
+  AppendAll(spool.get(), records);
+  ASSERT_EQ(LoadAll(spool.get()).size(), records.size());
+  ASSERT_LT(spool->bytes(), SessionSpool::kReclaimDeliveredBytes);
+  ASSERT_TRUE(spool->Delivered(PointsIn(records, 0, records.size())).ok());
+  EXPECT_EQ(SegmentFiles().size(), 1u) << "deleted below the threshold";
+
+  // Enough more to pass the threshold: all but one point delivered keeps
+  // everything; the last point deletes every segment.
+  std::vector<Record> more;
+  while (spool->bytes() < SessionSpool::kReclaimDeliveredBytes) {
+    more.push_back(MakeRecord(1000 + static_cast<int>(more.size()), 20));
+    Append(spool.get(), more.back());
+  }
+  ASSERT_EQ(LoadAll(spool.get()), more);
+  const uint64_t points = PointsIn(more, 0, more.size());
+  ASSERT_TRUE(spool->Delivered(points - 1).ok());
+  EXPECT_EQ(SegmentFiles().size(), 1u);
+  ASSERT_TRUE(spool->Delivered(1).ok());
+  EXPECT_TRUE(SegmentFiles().empty());
+  EXPECT_EQ(spool->bytes(), 0u);
+  EXPECT_FALSE(spool->lagging());
+}
+
 TEST_F(SessionSpoolTest, ReclaimDeliveredDeletesNothingWhileAPointIsUndelivered) {
   auto spool = Open(kSmallSegmentBytes);
   const std::vector<Record> records = MakeRecords(0, 70);

@@ -10,7 +10,7 @@
 #include "listeners/datagram_listener.h"
 #include "listeners/http_listener.h"
 #include "listeners/stream_listener.h"
-#include "rejection.h"
+#include "inflow/rejection.h"
 
 namespace inflow::daemon {
 
@@ -18,7 +18,7 @@ namespace {
 
 std::vector<std::string> RetentionPolicies(const Config& config) {
   std::vector<std::string> names;
-  for (const SessionOptions& session : config.sessions) names.push_back(session.retention_policy);
+  for (const BatchOptions& session : config.sessions) names.push_back(session.retention_policy);
   return names;
 }
 

@@ -37,13 +37,13 @@
 #include <memory>
 #include <vector>
 
-#include "config.h"
-#include "dead_letter.h"
-#include "intake.h"
+#include "config/config.h"
+#include "spool/dead_letter.h"
+#include "intake/intake.h"
 #include "listeners/listener.h"
 #include "log_rate_limiter.h"
-#include "router.h"
-#include "session_queue.h"
+#include "intake/router.h"
+#include "sessions/session_queue.h"
 #include "spool/file_system.h"
 #include "spool/session_spool.h"
 

@@ -14,7 +14,7 @@
 #include <cstdio>
 #include <string>
 
-#include "config.h"
+#include "config/config.h"
 #include "engine.h"
 
 namespace {

@@ -19,7 +19,7 @@
 #include <string>
 #include <unordered_set>
 
-#include "http_request.h"
+#include "listeners/http/http_request.h"
 #include "listeners/listener.h"
 
 namespace inflow::daemon {

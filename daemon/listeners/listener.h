@@ -12,11 +12,11 @@
 #include <cstdint>
 #include <string>
 
-#include "config.h"
+#include "config/config.h"
 #include "inflow/line_parser.h"
 #include "inflow/status.h"
-#include "intake.h"
-#include "router.h"
+#include "intake/intake.h"
+#include "intake/router.h"
 
 namespace inflow::daemon {
 

@@ -10,7 +10,7 @@
 //   other 5xx    capped exponential backoff with full jitter: after the n-th
 //                consecutive failure, a wait drawn from
 //                [0, min(retry_max_interval, retry_initial_interval * 2^(n-1))]
-//                (daemon/backoff.h); a Retry-After counts as a failure too
+//                (include/inflow/backoff.h); a Retry-After counts as a failure too
 //
 // The waits are measured from the moment the fake server began sending an
 // answer to the moment the next request was complete, so each is the wait
@@ -67,7 +67,7 @@ constexpr size_t kPoints = 10;
 constexpr std::string_view kDatabase = "retry_test";
 
 // The bound of the backoff's draw after the n-th consecutive failure, n >= 1,
-// as daemon/backoff.h defines it.
+// as include/inflow/backoff.h defines it.
 constexpr std::chrono::milliseconds Ceiling(int failures) {
   std::chrono::milliseconds ceiling = kRetryInitialInterval;
   for (int n = 1; n < failures && ceiling < kRetryMaxInterval; ++n) ceiling *= 2;
@@ -98,7 +98,7 @@ struct ExpectedRequest {
   std::string_view rule;  // the row of the table that sets the wait
 };
 
-// The requests the table calls for, worked out from daemon/session_queue.cc.
+// The requests the table calls for, worked out from daemon/sessions/session_queue.cc.
 // The backoff counts consecutive failures of the session's writes: 429 is
 // the 1st (its wait is the Retry-After, exactly); 413 is no failure and no
 // success, so it neither counts nor restarts the count, and the first half's

@@ -36,7 +36,7 @@
 #include <utility>
 #include <vector>
 
-#include "http_request.h"
+#include "listeners/http/http_request.h"
 #include "inflow/status.h"
 
 namespace inflow::test {

@@ -5,7 +5,7 @@
 // the spool: memory bound and lagging, replay on restart, segments deleted
 // once delivered.
 
-#include "session_queue.h"
+#include "sessions/session_queue.h"
 
 #include <gtest/gtest.h>
 #include <uv.h>
@@ -20,7 +20,7 @@
 #include <string_view>
 #include <vector>
 
-#include "http_request.h"
+#include "listeners/http/http_request.h"
 #include "private_loop.h"
 #include "scripted_http_server.h"
 #include "spool/file_system.h"

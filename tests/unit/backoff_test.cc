@@ -1,7 +1,7 @@
 // Backoff: bounds, cap, Reset, Retry-After, and that the jitter is random
 // enough yet repeatable for one seed.
 
-#include "backoff.h"
+#include "inflow/backoff.h"
 
 #include <gtest/gtest.h>
 

@@ -1,7 +1,7 @@
 // inflowd's configuration: what it reads, and that every error names the
 // file, the line and the key.
 
-#include "config.h"
+#include "config/config.h"
 
 #include <gtest/gtest.h>
 #include <yaml-cpp/yaml.h>

@@ -2,7 +2,7 @@
 // the folder made on Open, faults injected (a full disk, a failed fdatasync,
 // a failed truncate), and files that parse back to the lines refused.
 
-#include "dead_letter.h"
+#include "spool/dead_letter.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "inflow/line_parser.h"
-#include "rejection.h"
+#include "inflow/rejection.h"
 #include "unit/spool_test_util.h"
 
 namespace inflow::daemon {

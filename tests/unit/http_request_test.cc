@@ -1,14 +1,14 @@
 // The HTTP listener's pure half: requests fed as bytes split anywhere, query
 // strings, and the exact bytes of the answers.
 
-#include "http_request.h"
+#include "listeners/http/http_request.h"
 
 #include <gtest/gtest.h>
 
 #include <string>
 #include <vector>
 
-#include "http_response_parser.h"
+#include "inflow/http_response_parser.h"
 
 namespace inflow::daemon {
 namespace {

@@ -1,6 +1,6 @@
 // HttpResponseParser: InfluxDB's answers, fed as bytes split anywhere.
 
-#include "http_response_parser.h"
+#include "inflow/http_response_parser.h"
 
 #include <gtest/gtest.h>
 

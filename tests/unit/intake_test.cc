@@ -1,6 +1,6 @@
 // Intake: bytes from a listener → lines for sessions, and refusals.
 
-#include "intake.h"
+#include "intake/intake.h"
 
 #include <gtest/gtest.h>
 

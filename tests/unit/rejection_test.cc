@@ -1,7 +1,7 @@
 // FindRejectedLines: InfluxDB 1.6's error texts (as LineProtocolFactsTest
 // pins them) read against the batch that was sent.
 
-#include "rejection.h"
+#include "inflow/rejection.h"
 
 #include <gtest/gtest.h>
 

@@ -1,6 +1,6 @@
 // Router: a point's session, and the line its session writes.
 
-#include "router.h"
+#include "intake/router.h"
 
 #include <gtest/gtest.h>
 

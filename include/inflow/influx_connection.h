@@ -1,0 +1,97 @@
+// InfluxConnection: the sink's I/O edge: HTTP/1.1 writes to InfluxDB over libuv TCP.
+//
+// One writer keeps one keep-alive connection and carries one request at a
+// time, so a session's batches reach InfluxDB in order. It reports a verdict
+// per write (ClassifyWriteAnswer's, or kRetry naming the transport failure:
+// no address, refused, reset, timed out, a malformed answer); it never
+// retries a write itself, except once at once on a fresh connection when a
+// reused keep-alive connection turns out to have been closed by the server
+// before it answered. The engine decides everything else.
+//
+// Ownership: the writer owns its timer and its connection. Close() closes
+// them; the writer must outlive the loop's run that follows (its handles'
+// close callbacks). Thread: the loop's.
+
+#ifndef INFLOW_INFLUX_CONNECTION_H_
+#define INFLOW_INFLUX_CONNECTION_H_
+
+#include <uv.h>
+
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include "inflow/http_response_parser.h"
+#include "inflow/influx_protocol.h"
+
+namespace inflow {
+
+class InfluxConnection {
+ public:
+  using Callback = std::function<void(const WriteVerdict&)>;
+
+  InfluxConnection(uv_loop_t* loop, const InfluxEndpoint* endpoint);
+  ~InfluxConnection();
+
+  InfluxConnection(const InfluxConnection&) = delete;
+  InfluxConnection& operator=(const InfluxConnection&) = delete;
+
+  // Writes `body` (lines ending in '\n', ns timestamps) to the retention
+  // policy; calls `done` once, from the loop, with the verdict, unless the
+  // writer is closed first. REQUIRES: !busy(), not closed.
+  void Write(std::string_view retention_policy, std::string_view body, Callback done);
+
+  // Creates the database (CREATE DATABASE, which succeeds if it exists);
+  // `done` gets ClassifyQueryAnswer's verdict. REQUIRES: as for Write.
+  void CreateDatabase(Callback done);
+
+  bool busy() const { return static_cast<bool>(done_); }
+
+  // Abandons a write in flight (its callback is never called) and closes
+  // the connection and the timer.
+  void Close();
+
+ private:
+  struct Connection;
+  struct Resolve;
+
+  using Classifier = WriteVerdict (*)(const HttpResponse&);
+
+  void Start(Callback done, Classifier classify);
+  void Connect();
+  void ConnectNext();
+  void Send();
+  void Abandon();
+  void Finish(WriteVerdict verdict);
+  void Fail(std::string what);
+  void OnRead(ssize_t nread, const uv_buf_t* buf);
+
+  static void OnResolved(uv_getaddrinfo_t* req, int status, struct addrinfo* result);
+  static void OnConnected(uv_connect_t* req, int status);
+  static void OnWritten(uv_write_t* req, int status);
+  static void OnTimeout(uv_timer_t* timer);
+  static void OnConnectionClosed(uv_handle_t* handle);
+
+  uv_loop_t* loop_;
+  const InfluxEndpoint* endpoint_;
+  uv_timer_t timer_;
+  bool closed_ = false;
+
+  Connection* connection_ = nullptr;  // null when not connected
+  Resolve* resolve_ = nullptr;        // a lookup in progress
+  struct addrinfo* addresses_ = nullptr;
+  struct addrinfo* next_address_ = nullptr;
+  std::string last_connect_error_;
+
+  std::string request_;
+  Callback done_;
+  Classifier classify_ = ClassifyWriteAnswer;
+  HttpResponseParser parser_;
+  bool reused_ = false;         // the write went out on a connection used before
+  size_t answer_bytes_ = 0;     // bytes of the answer received so far
+  char read_buffer_[16 << 10];
+};
+
+}  // namespace inflow
+
+#endif  // INFLOW_INFLUX_CONNECTION_H_

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <random>
 #include <utility>
 
@@ -56,6 +58,18 @@ std::string Suppressed(uint64_t count) {
   return count == 0 ? std::string() : fmt::format(" ({} more since the last message)", count);
 }
 
+// Sets a flag for as long as it lives.
+class ScopedFlag {
+ public:
+  explicit ScopedFlag(bool* flag) : flag_(flag) { *flag_ = true; }
+  ~ScopedFlag() { *flag_ = false; }
+  ScopedFlag(const ScopedFlag&) = delete;
+  ScopedFlag& operator=(const ScopedFlag&) = delete;
+
+ private:
+  bool* flag_;
+};
+
 uint64_t Milliseconds(std::chrono::nanoseconds duration) {
   return static_cast<uint64_t>(std::chrono::ceil<std::chrono::milliseconds>(duration).count());
 }
@@ -64,6 +78,7 @@ uint64_t Milliseconds(std::chrono::nanoseconds duration) {
 
 Engine::Engine(uv_loop_t* loop, const Config& config)
     : loop_(loop),
+      clock_(loop),
       config_(config),
       router_(RetentionPolicies(config_), config_.retention_policy_tag),
       dead_letter_log_(10, std::chrono::seconds(1)),
@@ -78,11 +93,13 @@ Engine::Engine(uv_loop_t* loop, const Config& config)
   uv_timer_init(loop_, &shutdown_timer_);
   uv_timer_init(loop_, &fsync_timer_);
   uv_timer_init(loop_, &held_timer_);
+  uv_timer_init(loop_, &resume_timer_);
   sigterm_.data = this;
   sigint_.data = this;
   shutdown_timer_.data = this;
   fsync_timer_.data = this;
   held_timer_.data = this;
+  resume_timer_.data = this;
 }
 
 Engine::~Engine() = default;
@@ -90,7 +107,7 @@ Engine::~Engine() = default;
 std::unique_ptr<Listener> Engine::MakeListener(const ListenerConfig& config) {
   ListenerContext context;
   context.router = &router_;
-  context.sink = this;
+  context.pipeline = this;
   context.parser_options.precision = config.precision;
   context.parser_options.allow_unsigned = config_.influxdb.unsigned_fields;
   context.name = ListenerName(config);
@@ -213,8 +230,8 @@ void Engine::KeepDeadLetters(const SessionQueue& session, const Batch& batch,
   }
   if (status.ok()) {
     status = cause == DeadLetterCause::kRejected
-                 ? dead_letters_.Write(ReceivedNowNs(), session.retention_policy(), rejected)
-                 : dead_letters_.WriteBatch(ReceivedNowNs(), session.retention_policy(), reason,
+                 ? dead_letters_.Write(clock_.WallNanos(), session.retention_policy(), rejected)
+                 : dead_letters_.WriteBatch(clock_.WallNanos(), session.retention_policy(), reason,
                                             batch.body);
   }
   uint64_t suppressed = 0;
@@ -239,23 +256,35 @@ void Engine::KeepDeadLetters(const SessionQueue& session, const Batch& batch,
   }
 }
 
-MonoTime Engine::Now() const { return MonoTime(std::chrono::milliseconds(uv_now(loop_))); }
+MonoTime Engine::Now() const { return clock_.Now(); }
 
-void Engine::Accept(size_t session, std::string_view line) {
+void Engine::Accept(const AcceptedPoint& point) {
   // While points are held for a full spool only datagrams are read, and
   // theirs cannot wait.
   if (!held_.empty()) {
     ++dropped_in_read_;
     return;
   }
-  sessions_[session]->Stage(line);
+  const size_t session = point.session();
+  sessions_[session]->Stage(point.line());
+  for (PointOutput* output : outputs_) output->Stage(point);
   if (!is_staged_[session]) {
     is_staged_[session] = true;
     staged_.push_back(session);
   }
 }
 
+// Resuming a listener synchronously lets it hand the engine the input it
+// kept (an HTTP client's next pipelined request) from inside the engine's
+// own loop over its sessions; listeners are resumed from a callback of their
+// own (ResumeListeners) instead, and this check keeps it so.
 Admission Engine::Admit(bool can_wait) {
+  if (in_admission_) {
+    std::fputs("inflowd: internal error: Engine::Admit re-entered from inside the engine\n",
+               stderr);
+    std::abort();
+  }
+  ScopedFlag admitting(&in_admission_);
   if (!held_.empty()) {
     if (dropped_in_read_ == 0) return Admission::kAccepted;
     const uint64_t dropped = std::exchange(dropped_in_read_, 0);
@@ -272,15 +301,14 @@ Admission Engine::Admit(bool can_wait) {
   Status full;
   for (size_t index : staged_) {
     is_staged_[index] = false;
-    SessionQueue* session = sessions_[index].get();
-    Status status = AppendWithRoom(session);
+    Status status = AppendWithRoom(index);
     if (status.ok()) {
       appended = true;
     } else if (config_.spool.when_full == WhenFull::kBlock && can_wait) {
       held_.push_back(index);
       full = status;
     } else {
-      DropStaged(session, status);
+      DropStaged(index, status);
       admission = Admission::kDropped;
     }
   }
@@ -304,7 +332,9 @@ uint64_t Engine::SpoolBytes() const {
   return bytes;
 }
 
-Status Engine::AppendWithRoom(SessionQueue* session) {
+// On success the outputs are told the session's points are admitted.
+Status Engine::AppendWithRoom(size_t index) {
+  SessionQueue* session = sessions_[index].get();
   const uint64_t max_bytes = config_.spool.max_bytes;
   const uint64_t need = session->staged_bytes();
   if (need > max_bytes) {
@@ -317,7 +347,11 @@ Status Engine::AppendWithRoom(SessionQueue* session) {
       status = Status::Error("spool.max_bytes (" + std::to_string(max_bytes) + ") reached");
     } else {
       status = session->AppendStaged();
-      if (status.ok() || !IsNoSpace(status)) return status;
+      if (status.ok()) {
+        for (PointOutput* output : outputs_) output->Admitted(index);
+        return status;
+      }
+      if (!IsNoSpace(status)) return status;
     }
     // Make room: first what InfluxDB has taken, then, if allowed, the
     // oldest points.
@@ -355,9 +389,11 @@ bool Engine::DropOldestSegment() {
   return bytes > 0;
 }
 
-void Engine::DropStaged(SessionQueue* session, const Status& why) {
+void Engine::DropStaged(size_t index, const Status& why) {
+  SessionQueue* session = sessions_[index].get();
   const size_t points = session->staged_points();
   session->DiscardStaged();
+  for (PointOutput* output : outputs_) output->Discarded(index);
   points_dropped_full_ += points;
   uint64_t suppressed = 0;
   if (full_log_.Allow(Now(), &suppressed)) {
@@ -382,8 +418,9 @@ void Engine::Hold(const Status& why) {
 void Engine::OnHeldTimer(uv_timer_t* timer) { static_cast<Engine*>(timer->data)->RetryHeld(); }
 
 void Engine::RetryHeld() {
+  ScopedFlag admitting(&in_admission_);
   while (!held_.empty()) {
-    if (!AppendWithRoom(sessions_[held_.front()].get()).ok()) return;
+    if (!AppendWithRoom(held_.front()).ok()) return;
     held_.erase(held_.begin());
   }
   uv_timer_stop(&held_timer_);
@@ -394,10 +431,21 @@ void Engine::RetryHeld() {
   spdlog::info("the spool has room again after {} ms: resuming stream and HTTP clients",
                std::chrono::duration_cast<std::chrono::milliseconds>(waited).count());
   if (state_ != State::kRunning) return;
+  uv_timer_start(&resume_timer_, OnResumeTimer, 0, 0);
+}
+
+void Engine::OnResumeTimer(uv_timer_t* timer) {
+  static_cast<Engine*>(timer->data)->ResumeListeners();
+}
+
+// From the loop, after the held points fit. A listener resumed here may
+// hand the engine input it kept, which may fill the spool again: Hold then
+// pauses every listener, and those not yet resumed stay paused.
+void Engine::ResumeListeners() {
+  if (state_ != State::kRunning) return;
   for (const auto& listener : listeners_) {
+    if (!held_.empty()) return;
     listener->Resume();
-    // A resumed client's pending request may have filled it again.
-    if (!held_.empty()) break;
   }
 }
 
@@ -460,9 +508,7 @@ void Engine::Shutdown() {
   if (!held_.empty()) {
     // No client was told these points were taken: HTTP clients get no
     // answer, and the connections close.
-    for (size_t index : held_) {
-      DropStaged(sessions_[index].get(), Status::Error("stopping with a full spool"));
-    }
+    for (size_t index : held_) DropStaged(index, Status::Error("stopping with a full spool"));
     held_.clear();
     uv_timer_stop(&held_timer_);
   }
@@ -525,6 +571,7 @@ void Engine::Close() {
   uv_close(reinterpret_cast<uv_handle_t*>(&shutdown_timer_), nullptr);
   uv_close(reinterpret_cast<uv_handle_t*>(&fsync_timer_), nullptr);
   uv_close(reinterpret_cast<uv_handle_t*>(&held_timer_), nullptr);
+  uv_close(reinterpret_cast<uv_handle_t*>(&resume_timer_), nullptr);
   spdlog::info("inflowd stopped");
 }
 

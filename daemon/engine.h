@@ -4,8 +4,9 @@
 //             → InfluxDB writers
 //
 // The engine builds the pipeline from the config, owns every part of it,
-// and is the PointSink the listeners' intakes hand their lines to: each line
-// is staged in its session's spool, and each listener read ends with Admit,
+// and is the Pipeline the listeners' intakes hand their points to: each
+// point is staged in its session's spool, and handed to every other output
+// (PointOutput: the last-value cache, next); each listener read ends with Admit,
 // which appends what the read staged to the spools (one record per session)
 // and, with spool.fsync: always, fsyncs them; only then are the points
 // accepted. Each refusal is counted and logged, with a rate limit so that a
@@ -15,7 +16,9 @@
 // A full spool (spool.max_bytes, or ENOSPC) first gives back the segments
 // InfluxDB has taken; then spool.when_full decides: block holds the read's
 // points and pauses the stream and HTTP listeners until they fit (tried
-// again every kHeldRetryInterval), while datagrams are dropped and counted;
+// again every kHeldRetryInterval; once they fit, the listeners resume from a
+// callback of their own, never from inside the engine's call that made the
+// room), while datagrams are dropped and counted;
 // drop_oldest deletes the oldest segments; drop_newest refuses the read's
 // points. Every drop is counted and logged.
 //
@@ -38,10 +41,12 @@
 #include <vector>
 
 #include "config/config.h"
+#include "inflow/clock.h"
 #include "spool/dead_letter.h"
 #include "intake/intake.h"
 #include "listeners/listener.h"
 #include "log_rate_limiter.h"
+#include "point_output.h"
 #include "intake/router.h"
 #include "sessions/session_queue.h"
 #include "spool/file_system.h"
@@ -49,7 +54,7 @@
 
 namespace inflow::daemon {
 
-class Engine : public PointSink {
+class Engine : public Pipeline {
  public:
   Engine(uv_loop_t* loop, const Config& config);
   ~Engine() override;
@@ -60,6 +65,16 @@ class Engine : public PointSink {
   // How often points held for a full spool try to fit again.
   static constexpr uint64_t kHeldRetryIntervalMs = 100;
 
+  // Adds a listener made elsewhere (a test's; next, one on a socket systemd
+  // passed in) beside those of the config. REQUIRES: before Start.
+  void AddListener(std::unique_ptr<Listener> listener) {
+    listeners_.push_back(std::move(listener));
+  }
+
+  // Hands every accepted point to `output` too (see PointOutput).
+  // REQUIRES: before Start; `output` outlives the engine.
+  void AddOutput(PointOutput* output) { outputs_.push_back(output); }
+
   // Opens every session's spool (replaying what it holds), then every
   // listener, installs the signal handlers, and logs "inflowd ready". On
   // failure returns the error; the engine has then closed what it opened,
@@ -69,8 +84,9 @@ class Engine : public PointSink {
   // Begins the drain described above.
   void Shutdown();
 
-  // PointSink.
-  void Accept(size_t session, std::string_view line) override;
+  // Pipeline. Admit is never called from inside the engine's own calls
+  // (a listener resumed synchronously would do that): checked, and fatal.
+  void Accept(const AcceptedPoint& point) override;
   void Refuse(const Refusal& refusal) override;
   Admission Admit(bool can_wait) override;
 
@@ -88,12 +104,13 @@ class Engine : public PointSink {
                        const WriteVerdict& verdict, DeadLetterCause cause);
   // Appends the session's staged points, making room as when_full says;
   // returns the failure if they do not fit.
-  Status AppendWithRoom(SessionQueue* session);
+  Status AppendWithRoom(size_t session);
   uint64_t SpoolBytes() const;
   bool DropOldestSegment();
-  void DropStaged(SessionQueue* session, const Status& why);
+  void DropStaged(size_t session, const Status& why);
   void Hold(const Status& why);
   void RetryHeld();
+  void ResumeListeners();
   Status SyncSpools();
   void LogSpoolFailure(const Status& status);
   void CheckDrained();
@@ -102,17 +119,23 @@ class Engine : public PointSink {
   static void OnShutdownTimer(uv_timer_t* timer);
   static void OnFsyncTimer(uv_timer_t* timer);
   static void OnHeldTimer(uv_timer_t* timer);
+  static void OnResumeTimer(uv_timer_t* timer);
 
   uv_loop_t* loop_;
+  LoopClock clock_;
   Config config_;
   Router router_;
   std::vector<std::unique_ptr<SessionQueue>> sessions_;
   std::vector<std::unique_ptr<Listener>> listeners_;
+  std::vector<PointOutput*> outputs_;
   uv_signal_t sigterm_;
   uv_signal_t sigint_;
   uv_timer_t shutdown_timer_;
   uv_timer_t fsync_timer_;
   uv_timer_t held_timer_;
+  uv_timer_t resume_timer_;  // resumes the listeners once held points fit
+  // Set while Admit or RetryHeld runs, to catch a re-entry.
+  bool in_admission_ = false;
   State state_ = State::kIdle;
   // The sessions with points staged by the current read, in first-staged
   // order, and a flag per session.

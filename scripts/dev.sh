@@ -28,7 +28,7 @@ ROOT=$(repo_root)
 readonly ROOT
 readonly DEV_DIR="$ROOT/.dev"
 readonly BUILD_DIR="$ROOT/build"
-readonly BUILD_TYPE=RelWithDebInfo
+readonly BUILD_TYPE=Release
 readonly HOST=127.0.0.1
 readonly DATABASE=telemetry
 readonly INFLUX_PORT=${INFLOW_DEV_INFLUX_PORT:-8086}

@@ -272,7 +272,9 @@ void AppendCanonicalTag(std::string_view raw, std::string* out) {
   }
 }
 
-void AppendCanonicalTags(const PointView& point, std::string* out) {
+// `without`, if not null, is one of point.tags, left out.
+void AppendCanonicalTags(const PointView& point, std::string* out,
+                         const TagView* without = nullptr) {
   // Tag keys as written are canonical (InfluxDB's escaping of keys is
   // one-to-one), so they sort as written.
   bool sorted = true;
@@ -280,6 +282,7 @@ void AppendCanonicalTags(const PointView& point, std::string* out) {
     sorted = point.tags[j - 1].key < point.tags[j].key;
   }
   auto append = [&](const TagView& tag) {
+    if (&tag == without) return;
     out->push_back(',');
     AppendCanonicalTag(tag.key, out);
     out->push_back('=');
@@ -322,9 +325,9 @@ void AppendForwardLine(const PointView& point, int64_t received_ns, std::string*
   out->push_back('\n');
 }
 
-void AppendSeriesKey(const PointView& point, std::string* out) {
+void AppendSeriesKey(const PointView& point, std::string* out, const TagView* without) {
   AppendCanonicalMeasurement(point.measurement, out);
-  AppendCanonicalTags(point, out);
+  AppendCanonicalTags(point, out, without);
 }
 
 void AppendCanonical(const PointView& point, std::string* out) {

@@ -101,7 +101,7 @@ struct Config {
 
 // Parses the YAML text of a configuration; `file_name` is used in messages.
 // On failure returns an error `FILE:LINE: KEY: WHAT` and leaves *config
-// unspecified.
+// as it was.
 Status ParseConfig(std::string_view yaml, std::string_view file_name, Config* config);
 
 // Reads and parses the file at `path`.

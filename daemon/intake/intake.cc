@@ -1,6 +1,17 @@
 #include "intake/intake.h"
 
+#include "inflow/line_writer.h"
+
 namespace inflow::daemon {
+
+std::string_view AcceptedPoint::series_key() const {
+  if (!key_made_) {
+    key_buffer_->clear();
+    AppendSeriesKey(point_, key_buffer_, routing_tag_);
+    key_made_ = true;
+  }
+  return *key_buffer_;
+}
 
 namespace {
 
@@ -24,7 +35,7 @@ void Intake::Reset(const ParserOptions& options, std::string_view default_rp) {
   default_rp_.assign(default_rp);
 }
 
-size_t Intake::Feed(std::string_view data, bool final, int64_t received_ns, PointSink* sink) {
+size_t Intake::Feed(std::string_view data, bool final, int64_t received_ns, Pipeline* pipeline) {
   size_t used = 0;
   while (used < data.size()) {
     std::string_view rest = data.substr(used);
@@ -37,21 +48,23 @@ size_t Intake::Feed(std::string_view data, bool final, int64_t received_ns, Poin
     switch (status) {
       case ParseStatus::kPoint: {
         line_.clear();
-        std::optional<size_t> session =
-            router_->Route(parser_->point(), default_rp_, received_ns, &line_, &unknown_rp_);
+        const TagView* routing_tag = nullptr;
+        std::optional<size_t> session = router_->Route(parser_->point(), default_rp_, received_ns,
+                                                       &line_, &unknown_rp_, &routing_tag);
         if (session) {
           ++points_;
-          sink->Accept(*session, line_);
+          pipeline->Accept(AcceptedPoint(*session, line_, parser_->point(), routing_tag,
+                                         received_ns, &series_key_));
         } else {
           ++refused_;
-          sink->Refuse({Refusal::Kind::kUnknownRetentionPolicy, listener_,
+          pipeline->Refuse({Refusal::Kind::kUnknownRetentionPolicy, listener_,
                         WithoutLineEnding(line), unknown_rp_, 0});
         }
         break;
       }
       case ParseStatus::kError:
         ++refused_;
-        sink->Refuse({Refusal::Kind::kBadLine, listener_, WithoutLineEnding(line),
+        pipeline->Refuse({Refusal::Kind::kBadLine, listener_, WithoutLineEnding(line),
                       parser_->error().reason, parser_->error().offset});
         break;
       case ParseStatus::kSkip:

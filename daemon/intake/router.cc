@@ -19,21 +19,22 @@ std::optional<size_t> Router::SessionOf(std::string_view retention_policy) const
 
 std::optional<size_t> Router::Route(const PointView& point, std::string_view default_rp,
                                     int64_t received_ns, std::string* line,
-                                    std::string* unknown_rp) const {
+                                    std::string* unknown_rp,
+                                    const TagView** routing_tag) const {
   // Tag keys as written are canonical, so the escaped name compares as is.
-  const TagView* routing_tag = nullptr;
+  *routing_tag = nullptr;
   if (!escaped_tag_.empty()) {
     for (const TagView& tag : point.tags) {
       if (tag.key == escaped_tag_) {
-        routing_tag = &tag;
+        *routing_tag = &tag;
         break;
       }
     }
   }
   std::string tag_rp;
   std::string_view rp = default_rp;
-  if (routing_tag != nullptr) {
-    tag_rp = UnescapeTag(routing_tag->value);
+  if (*routing_tag != nullptr) {
+    tag_rp = UnescapeTag((*routing_tag)->value);
     rp = tag_rp;
   }
   std::optional<size_t> session = SessionOf(rp);
@@ -41,7 +42,7 @@ std::optional<size_t> Router::Route(const PointView& point, std::string_view def
     unknown_rp->assign(rp);
     return std::nullopt;
   }
-  AppendForwardLine(point, received_ns, line, routing_tag);
+  AppendForwardLine(point, received_ns, line, *routing_tag);
   return session;
 }
 

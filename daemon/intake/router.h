@@ -28,11 +28,12 @@ class Router {
 
   // Picks the session for `point`, whose listener or request names
   // `default_rp`, and appends the line to write (see AppendForwardLine) to
-  // *line. Returns the session's index; nullopt, appending nothing, when
-  // the retention policy picked has no session (*unknown_rp then names it).
+  // *line; *routing_tag is set to the tag of point.tags left out of it, or
+  // null. Returns the session's index; nullopt, appending nothing, when the
+  // retention policy picked has no session (*unknown_rp then names it).
   std::optional<size_t> Route(const PointView& point, std::string_view default_rp,
-                              int64_t received_ns, std::string* line,
-                              std::string* unknown_rp) const;
+                              int64_t received_ns, std::string* line, std::string* unknown_rp,
+                              const TagView** routing_tag) const;
 
   // The index of the session of `retention_policy`, or nullopt.
   std::optional<size_t> SessionOf(std::string_view retention_policy) const;

@@ -185,11 +185,11 @@ void DatagramListener::ReadAll() {
       }
       std::string_view data(static_cast<const char*>(message.msg_hdr.msg_iov->iov_base),
                             message.msg_len);
-      intake_.Feed(data, true, received_ns, context_.sink);
+      intake_.Feed(data, true, received_ns, context_.pipeline);
     }
-    // A full spool drops datagrams' points, counted by the sink: a sender
+    // A full spool drops datagrams' points, counted by the engine: a sender
     // cannot be made to wait.
-    context_.sink->Admit(false);
+    context_.pipeline->Admit(false);
     if (static_cast<size_t>(count) < kBatch) break;
   }
   if (kernel_drops_ != kernel_drops_logged_) LogKernelDrops();

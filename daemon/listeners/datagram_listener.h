@@ -40,7 +40,7 @@ class DatagramListener : public Listener {
   // keeping what the kernel granted, with a warning; logs the size once.
   Status Start() override;
   void Close() override;
-  // Datagrams cannot be held back: the listener reads on, and the sink
+  // Datagrams cannot be held back: the listener reads on, and the engine
   // drops and counts their points while the spool is full.
   void Pause() override {}
   void Resume() override {}

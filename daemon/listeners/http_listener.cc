@@ -31,13 +31,13 @@ struct HttpListener::Client {
 
 // Passes the lines of one request on to the engine, and keeps what the
 // answer must say about the lines refused, in InfluxDB's words.
-class HttpListener::AnswerCollector : public PointSink {
+class HttpListener::AnswerCollector : public Pipeline {
  public:
-  explicit AnswerCollector(PointSink* engine) : engine_(engine) {}
+  explicit AnswerCollector(Pipeline* engine) : engine_(engine) {}
 
-  void Accept(size_t session, std::string_view line) override {
+  void Accept(const AcceptedPoint& point) override {
     ++accepted_;
-    engine_->Accept(session, line);
+    engine_->Accept(point);
   }
 
   // The request's points are admitted together, by ServeWrite.
@@ -76,7 +76,7 @@ class HttpListener::AnswerCollector : public PointSink {
   }
 
  private:
-  PointSink* engine_;
+  Pipeline* engine_;
   size_t accepted_ = 0;
   size_t refused_ = 0;
   size_t dropped_ = 0;
@@ -282,10 +282,10 @@ void HttpListener::ServeWrite(Client* client, const HttpRequest& request, std::s
   }
   std::optional<std::string_view> rp = QueryValue(params, "rp");
   client->intake.Reset(options, rp && !rp->empty() ? *rp : context_.retention_policy);
-  AnswerCollector collector(context_.sink);
+  AnswerCollector collector(context_.pipeline);
   client->intake.Feed(request.body, true, ReceivedNowNs(), &collector);
   // The answer only once the points are in the spool.
-  switch (context_.sink->Admit(true)) {
+  switch (context_.pipeline->Admit(true)) {
     case Admission::kHeld:
       client->held = true;
       client->held_answer.clear();

@@ -1,6 +1,6 @@
 // Listener: where points come in. Each listener reads one socket on the
 // engine's loop and gives what it reads to an Intake (parser → router), which
-// hands the lines to the engine's PointSink.
+// hands the points to the engine (the Pipeline).
 //
 // Ownership: the engine owns its listeners. Close() stops reading and closes
 // every handle, the clients' too; the listener must outlive the loop's run
@@ -23,7 +23,7 @@ namespace inflow::daemon {
 // What every listener needs from the engine.
 struct ListenerContext {
   const Router* router = nullptr;
-  PointSink* sink = nullptr;
+  Pipeline* pipeline = nullptr;
   ParserOptions parser_options;  // the listener's precision, the server's unsigned support
   std::string name;              // e.g. "unix_stream /run/inflowd/inflowd.sock", for logs
   std::string retention_policy;  // of its points, unless routed
@@ -45,7 +45,7 @@ class Listener {
 
   // Backpressure from a full spool (when_full: block): Pause stops reading
   // from every client, new ones included, until Resume. Datagram sockets
-  // cannot make their senders wait, and go on reading (the sink drops and
+  // cannot make their senders wait, and go on reading (the engine drops and
   // counts their points).
   virtual void Pause() = 0;
   virtual void Resume() = 0;

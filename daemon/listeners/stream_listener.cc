@@ -92,23 +92,23 @@ void StreamListener::OnRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t* 
                    uv_strerror(static_cast<int>(nread)));
     }
     // The end of the connection ends its last line.
-    client->intake.Feed(client->partial, true, received_ns, self->context_.sink);
-    self->context_.sink->Admit(true);
+    client->intake.Feed(client->partial, true, received_ns, self->context_.pipeline);
+    self->context_.pipeline->Admit(true);
     self->CloseClient(client);
     return;
   }
   std::string_view data(buf->base, static_cast<size_t>(nread));
   if (client->partial.empty()) {
-    size_t used = client->intake.Feed(data, false, received_ns, self->context_.sink);
+    size_t used = client->intake.Feed(data, false, received_ns, self->context_.pipeline);
     client->partial.assign(data.substr(used));
   } else {
     client->partial.append(data);
-    size_t used = client->intake.Feed(client->partial, false, received_ns, self->context_.sink);
+    size_t used = client->intake.Feed(client->partial, false, received_ns, self->context_.pipeline);
     client->partial.erase(0, used);
   }
-  // When the spool is full (kHeld), the sink keeps the points and pauses
+  // When the spool is full (kHeld), the engine keeps the points and pauses
   // this listener; what is dropped (kDropped) it has counted.
-  self->context_.sink->Admit(true);
+  self->context_.pipeline->Admit(true);
 }
 
 void StreamListener::CloseClient(Client* client) {

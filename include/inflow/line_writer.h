@@ -74,7 +74,9 @@ void AppendForwardLine(const PointView& point, int64_t received_ns, std::string*
 // Appends the series key of a parsed point to *out: its measurement and
 // tags, sorted by key, in canonical form (`cpu,host=a,region=b`). Two lines
 // write the same series exactly when their series keys are equal.
-void AppendSeriesKey(const PointView& point, std::string* out);
+// `without`, if given, is one of point.tags, left out (a routing tag).
+void AppendSeriesKey(const PointView& point, std::string* out,
+                     const TagView* without = nullptr);
 
 // Escapes for each position in a line. The Append* forms append to *out.
 void AppendEscapedMeasurement(std::string_view raw, std::string* out);

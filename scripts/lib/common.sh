@@ -53,9 +53,11 @@ cmake_generator_of() {
   sed -n 's/^CMAKE_GENERATOR:INTERNAL=//p' "$cache"
 }
 
-# configure_tree BUILD_DIR CMAKE_ARGS...: configure BUILD_DIR with Ninja.
-# A tree configured with another generator cannot be reused: it is wiped
-# (it only holds build output).
+# configure_tree BUILD_DIR CMAKE_ARGS...: configure BUILD_DIR with Ninja,
+# warnings as errors (INFLOW_WERROR: the project's own builds are held to
+# that; a user's or packager's plain cmake build is not). A tree configured
+# with another generator cannot be reused: it is wiped (it only holds build
+# output).
 configure_tree() {
   local build_dir=$1
   shift
@@ -65,7 +67,7 @@ configure_tree() {
     warn "$build_dir was configured with '$generator', not Ninja: removing it"
     rm -rf -- "$build_dir"
   fi
-  cmake -S "$(repo_root)" -B "$build_dir" -G Ninja "$@"
+  cmake -S "$(repo_root)" -B "$build_dir" -G Ninja -DINFLOW_WERROR=ON "$@"
 }
 
 # build_tree BUILD_DIR [TARGET...]: build the given targets (all without

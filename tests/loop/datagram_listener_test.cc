@@ -44,9 +44,9 @@ std::string Datagram(int n) {
   return datagram;
 }
 
-class RecordingSink : public PointSink {
+class RecordingSink : public Pipeline {
  public:
-  void Accept(size_t, std::string_view line) override { lines.emplace_back(line); }
+  void Accept(const AcceptedPoint& point) override { lines.emplace_back(point.line()); }
   void Refuse(const Refusal& refusal) override { refused.emplace_back(refusal.line); }
   Admission Admit(bool can_wait) override {
     EXPECT_FALSE(can_wait) << "a datagram's sender cannot be made to wait";
@@ -127,7 +127,7 @@ class DatagramListenerTest : public ::testing::Test {
   void Start(const ListenerConfig& config) {
     ListenerContext context;
     context.router = &router_;
-    context.sink = &sink_;
+    context.pipeline = &sink_;
     context.name = config.type == ListenerType::kUdp ? "udp " + config.address
                                                      : "unix_dgram " + config.path;
     context.retention_policy = "autogen";

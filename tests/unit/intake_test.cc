@@ -26,10 +26,21 @@ struct Refused {
   bool operator==(const Refused&) const = default;
 };
 
-class RecordingSink : public PointSink {
+// What an output sees of an accepted point, copied while its views live.
+struct Seen {
+  std::string measurement;
+  std::string series_key;
+  int64_t timestamp_ns = 0;
+  size_t tags = 0;  // of the point as parsed
+  bool operator==(const Seen&) const = default;
+};
+
+class RecordingSink : public Pipeline {
  public:
-  void Accept(size_t session, std::string_view line) override {
-    taken.push_back({session, std::string(line)});
+  void Accept(const AcceptedPoint& point) override {
+    taken.push_back({point.session(), std::string(point.line())});
+    seen.push_back({std::string(point.point().measurement), std::string(point.series_key()),
+                    point.timestamp_ns(), point.point().tags.size()});
   }
   void Refuse(const Refusal& refusal) override {
     EXPECT_EQ(refusal.listener, "test listener");
@@ -37,6 +48,7 @@ class RecordingSink : public PointSink {
   }
   Admission Admit(bool) override { return Admission::kAccepted; }
   std::vector<Taken> taken;
+  std::vector<Seen> seen;
   std::vector<Refused> refused;
 };
 
@@ -52,6 +64,21 @@ TEST_F(IntakeTest, TakesEveryCompleteLineAndLeavesTheRest) {
   EXPECT_EQ(intake.Feed(data, false, kReceived, &sink_), 20u);
   EXPECT_EQ(sink_.taken, (std::vector<Taken>{{0, "cpu v=1 1\n"}, {0, "cpu v=2 2\n"}}));
   EXPECT_EQ(intake.points(), 2u);
+}
+
+TEST_F(IntakeTest, HandsOnEachPointParsedWithItsSeriesKeyAndTime) {
+  Intake intake(&router_, {}, "test listener", "autogen");
+  std::string_view data =
+      "cpu,z=1,rp=rp_four_weeks,a=2 v=1 7\n"  // routed by tag, tags unsorted
+      "mem,host=h v=2\n";                     // no timestamp: the time received
+  EXPECT_EQ(intake.Feed(data, true, kReceived, &sink_), data.size());
+  ASSERT_EQ(sink_.taken, (std::vector<Taken>{{1, "cpu,z=1,a=2 v=1 7\n"},
+                                              {0, "mem,host=h v=2 " +
+                                                      std::to_string(kReceived) + "\n"}}));
+  // The series key is the series written: the routing tag left out, tags
+  // sorted; the parsed point is the point as it came.
+  EXPECT_EQ(sink_.seen, (std::vector<Seen>{{"cpu", "cpu,a=2,z=1", 7, 3},
+                                            {"mem", "mem,host=h", kReceived, 1}}));
 }
 
 TEST_F(IntakeTest, TheEndOfFinalDataEndsTheLastLine) {

@@ -661,6 +661,21 @@ TEST(AppendSeriesKeyTest, AppendsToExistingOutput) {
   EXPECT_EQ(out, "x|cpu,h=a");
 }
 
+TEST(AppendSeriesKeyTest, LeavesOutTheTagItIsGiven) {
+  LineParser parser;
+  size_t consumed = 0;
+  size_t newlines = 0;
+  ASSERT_EQ(parser.Parse("cpu,rp=a,host=h,b=2 v=1", true, &consumed, &newlines),
+            ParseStatus::kPoint);
+  const PointView& point = parser.point();
+  for (size_t i = 0; i < point.tags.size(); ++i) {
+    std::string out;
+    AppendSeriesKey(point, &out, &point.tags[i]);
+    const char* expected[] = {"cpu,b=2,host=h", "cpu,b=2,rp=a", "cpu,host=h,rp=a"};
+    EXPECT_EQ(out, expected[i]) << "without tag " << i;
+  }
+}
+
 TEST(AppendSeriesKeyTest, IsEqualExactlyForTheSameSeries) {
   EXPECT_EQ(SeriesKey("cpu,b=2,a=1 v=1 10"), SeriesKey("cpu,a=1,b=2 w=\"x\",z=3i 20"));
   EXPECT_EQ(SeriesKey("cpu,a=x v=1"), SeriesKey("  cpu,a=x   u=2u"));

@@ -15,21 +15,38 @@ constexpr int64_t kReceived = 1700000000000000000;
 
 class RouterTest : public ::testing::Test {
  protected:
-  // Routes one line; returns the session index or -1, and the line written.
+  // Routes one line; returns the session index or -1, the line written,
+  // and the routing tag left out ("key=value", empty if none).
   int Route(const Router& router, std::string_view input, std::string_view default_rp,
-            std::string* line, std::string* unknown = nullptr) {
+            std::string* line, std::string* unknown = nullptr,
+            std::string* routing_tag = nullptr) {
     size_t consumed, newlines;
     EXPECT_EQ(parser_.Parse(input, true, &consumed, &newlines), ParseStatus::kPoint)
         << parser_.error().reason;
     std::string unknown_rp;
+    const TagView* tag = nullptr;
     std::optional<size_t> session =
-        router.Route(parser_.point(), default_rp, kReceived, line, &unknown_rp);
+        router.Route(parser_.point(), default_rp, kReceived, line, &unknown_rp, &tag);
     if (unknown != nullptr) *unknown = unknown_rp;
+    if (routing_tag != nullptr) {
+      *routing_tag = tag == nullptr ? "" : std::string(tag->key) + "=" + std::string(tag->value);
+    }
     return session ? static_cast<int>(*session) : -1;
   }
 
   LineParser parser_;
 };
+
+TEST_F(RouterTest, NamesTheRoutingTagItLeftOut) {
+  Router router({"autogen", "rp_four_weeks"}, "rp");
+  std::string line;
+  std::string tag;
+  EXPECT_EQ(Route(router, "cpu,host=a,rp=rp_four_weeks v=1 5", "autogen", &line, nullptr, &tag),
+            1);
+  EXPECT_EQ(tag, "rp=rp_four_weeks");
+  EXPECT_EQ(Route(router, "cpu,host=a v=1 5", "autogen", &line, nullptr, &tag), 0);
+  EXPECT_EQ(tag, "");
+}
 
 TEST_F(RouterTest, RoutesByTheListenersRetentionPolicy) {
   Router router({"autogen", "rp_four_weeks"}, "");
@@ -85,7 +102,8 @@ TEST_F(RouterTest, ConvertsTimestampsWhenLeavingTheTagOut) {
             ParseStatus::kPoint);
   Router router({"autogen"}, "rp");
   std::string line, unknown;
-  ASSERT_EQ(router.Route(seconds.point(), "x", kReceived, &line, &unknown), 0u);
+  const TagView* tag = nullptr;
+  ASSERT_EQ(router.Route(seconds.point(), "x", kReceived, &line, &unknown, &tag), 0u);
   EXPECT_EQ(line, "cpu v=1 1700000000000000000\n");
 }
 

@@ -7,7 +7,7 @@
 // leaves unnamed, so that they can be kept as dead letters and
 // never retry them.
 //
-// The texts of InfluxDB 1.6 understood here (tests/integration's
+// The texts of InfluxDB 1.6 understood here (tests/reference's
 // LineProtocolFactsTest pins each one), where N is InfluxDB's count of points
 // its storage dropped:
 //

@@ -38,6 +38,7 @@
 #include <vector>
 
 #include "config/config.h"
+#include "inflow/clock.h"
 #include "spool/dead_letter.h"
 #include "intake/intake.h"
 #include "listeners/listener.h"
@@ -104,6 +105,7 @@ class Engine : public PointSink {
   static void OnHeldTimer(uv_timer_t* timer);
 
   uv_loop_t* loop_;
+  LoopClock clock_{loop_};  // the sessions' clock
   Config config_;
   Router router_;
   std::vector<std::unique_ptr<SessionQueue>> sessions_;

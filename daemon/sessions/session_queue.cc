@@ -223,8 +223,12 @@ void SessionQueue::LogEvent(const DeliveryAction& action) {
     case DeliveryActionKind::kDatabaseCreated:
       spdlog::info("session {}: created database \"{}\"", rp, influxdb_->database);
       return;
-    default:
-      return;
+    case DeliveryActionKind::kNone:
+    case DeliveryActionKind::kWrite:
+    case DeliveryActionKind::kWait:
+    case DeliveryActionKind::kAcknowledge:
+    case DeliveryActionKind::kDeadLetter:
+      return;  // not events: the writer acts on them
   }
 }
 

@@ -168,8 +168,8 @@ Status Engine::OpenSessions() {
       spdlog::warn("session {}: {}/{} is not a spool segment; left alone", rp, dir, name);
     }
     uint64_t seed = (static_cast<uint64_t>(entropy()) << 32) | entropy();
-    sessions_.push_back(std::make_unique<SessionQueue>(loop_, options, &config_.influxdb, retry,
-                                                       seed, std::move(spool)));
+    sessions_.push_back(std::make_unique<SessionQueue>(loop_, &clock_, options, &config_.influxdb,
+                                                       retry, seed, std::move(spool)));
   }
   is_staged_.assign(sessions_.size(), false);
   return Status::Ok();

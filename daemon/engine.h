@@ -122,7 +122,7 @@ class Engine : public Pipeline {
   static void OnResumeTimer(uv_timer_t* timer);
 
   uv_loop_t* loop_;
-  LoopClock clock_;
+  LoopClock clock_;  // the one the sessions, the listeners and the rate limits read
   Config config_;
   Router router_;
   std::vector<std::unique_ptr<SessionQueue>> sessions_;

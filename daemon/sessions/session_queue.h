@@ -3,24 +3,15 @@
 // The points a listener read gives the session are staged, then appended
 // to the session's spool as one record (SessionSpool): only then are they
 // accepted. The queue loads the spool's records into its Batcher
-// (inflow/batcher.h), which decides when a batch closes,
-// while the batches in memory stay under max_pending_bytes; beyond it,
-// points wait on disk and are loaded as batches leave. The queue adds what
-// needs the loop: the commit_interval timer, the writer, and what to do
-// with each verdict, as the delivery table says (DeliveryRules() in
-// inflow/delivery_rules.h, shown in the README's "Delivery" section).
-//
-// Batches go to InfluxDB one at a time, in the order they closed, so a
-// session's points are stored in the order received. A batch InfluxDB
-// answers with a failure influxdb.max_attempts times (connection failures
-// and timeouts do not count) is set aside, and the batch behind it is
-// written: if that one fails too, InfluxDB is at fault and the batch goes
-// back in front; if it gets through, the batch set aside is written once
-// more, at once, and becomes a dead letter (quarantined) only if it fails
-// again. The points of the batch behind are acknowledged in the spool only
-// with the first batch's, so that a crash meanwhile loses neither. A batch
-// failing for longer than influxdb.retry_max_elapsed (when not zero)
-// becomes a dead letter.
+// (inflow/batcher.h), which decides when a batch closes, while the batches
+// in memory stay under max_pending_bytes; beyond it, points wait on disk
+// and are loaded as batches leave. The queue adds what needs the loop: the
+// commit_interval timer, and a BatchWriter (inflow/batch_writer.h) that
+// hands each closed batch to InfluxDB as Delivery (inflow/delivery.h)
+// decides: in order, one at a time, retried, split, set aside or made dead
+// letters, as the delivery table says (DeliveryRules(), shown in the
+// README's "Delivery" section). The points of a batch done with are
+// acknowledged in the spool; the queue logs what the writer reports.
 //
 // Ownership: owned by the engine; Close() closes its handles, and the queue
 // must outlive the loop's run that follows. Thread: the loop's.
@@ -30,59 +21,34 @@
 
 #include <uv.h>
 
-#include <chrono>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <memory>
-#include <optional>
+#include <string>
 #include <string_view>
 
-#include "inflow/backoff.h"
 #include "config/config.h"
-#include "inflow/influx_connection.h"
+#include "inflow/batch_writer.h"
 #include "inflow/batcher.h"
+#include "inflow/clock.h"
+#include "inflow/delivery.h"
 #include "log_rate_limiter.h"
 #include "spool/session_spool.h"
 
 namespace inflow::daemon {
 
-struct SessionStats {
-  uint64_t points_accepted = 0;   // appended to the spool
-  uint64_t points_delivered = 0;
-  uint64_t batches_delivered = 0;
-  uint64_t points_rejected = 0;   // in batches InfluxDB refused in part (400)
-  uint64_t batches_rejected = 0;
-  uint64_t points_dead_lettered = 0;  // in whole batches given up (413, 404, quarantine)
-  uint64_t write_failures = 0;    // writes to be retried
-};
-
-// How a failed write is retried.
-struct RetryOptions {
-  // The backoff's bounds: retries start fast, for a server restarting, and
-  // settle at a pace that costs a down server nothing.
-  std::chrono::nanoseconds initial_interval = std::chrono::milliseconds(200);
-  std::chrono::nanoseconds max_interval = std::chrono::seconds(30);
-  // The least wait after 401/403: credentials are fixed by people, not by
-  // retrying faster.
-  std::chrono::nanoseconds unauthorized_interval = std::chrono::seconds(10);
-};
-
-// Why a batch, or lines of it, became dead letters.
-enum class DeadLetterCause : uint8_t {
-  kRejected,          // 400: the lines InfluxDB named (FindRejectedLines)
-  kTooLarge,          // 413 for a single point
-  kDatabaseNotFound,  // 404 and influxdb.create_database false
-  kQuarantined,       // max_attempts failures while a later batch got through
-  kGaveUp,            // retry_max_elapsed ran out
+// Delivery's figures, and the points appended to the spool.
+struct SessionStats : DeliveryStats {
+  uint64_t points_accepted = 0;
 };
 
 class SessionQueue {
  public:
-
-  // `seed` seeds the backoff's jitter.
-  SessionQueue(uv_loop_t* loop, const SessionConfig& options, const InfluxDbConfig* influxdb,
-               const RetryOptions& retry, uint64_t seed, std::unique_ptr<SessionSpool> spool);
+  // `seed` seeds the backoff's jitter. The queue reads time through
+  // `clock` only; `clock` and `influxdb` must outlive it.
+  SessionQueue(uv_loop_t* loop, const Clock* clock, const SessionConfig& options,
+               const InfluxDbConfig* influxdb, const RetryOptions& retry, uint64_t seed,
+               std::unique_ptr<SessionSpool> spool);
 
   SessionQueue(const SessionQueue&) = delete;
   SessionQueue& operator=(const SessionQueue&) = delete;
@@ -136,79 +102,42 @@ class SessionQueue {
   bool lagging() const { return spool_->lagging(); }
   // Bytes of points in memory, bounded by max_pending_bytes (and one
   // record more).
-  uint64_t memory_bytes() const { return batcher_.pending_bytes() + outbox_bytes_; }
+  uint64_t memory_bytes() const { return batcher_.pending_bytes() + writer_.bytes(); }
 
-  const SessionStats& stats() const { return stats_; }
+  SessionStats stats() const;
 
   // Abandons any write in flight and closes the timers and the connection.
   void Close();
 
  private:
-  MonoTime Now() const;
+  MonoTime Now() const { return clock_->Now(); }
   void Load();
-  // Moves the batches the session closed to the outbox.
+  // Hands the batches the session closed to the writer.
   void MoveClosedBatches();
-  void TakeClosedBatches();
   void ArmCommitTimer();
-  void SendNext();
-  void OnWritten(const WriteVerdict& verdict);
-  // Schedules the front batch's next attempt; `count`: the failure was the
-  // front batch's own (not that of the batch behind a suspect).
-  void RetryLater(const WriteVerdict& verdict, bool count = true);
-  bool GiveUpOnFront(const WriteVerdict& verdict);
-  void CreateDatabase();
-  void SplitFront(const WriteVerdict& verdict);
-  // Removes the front batch, done with (delivered, or dead letters), and
-  // acknowledges its points (and a quarantined batch's before them).
-  void PopFront();
-  // The batch behind a suspect got through: the suspect goes in front again.
-  void RetrySuspect();
-  void DeadLetterFront(const WriteVerdict& verdict, DeadLetterCause cause);
+  void OnAcknowledged(uint64_t points);
+  void OnDeadLetter(const DeliveryAction& action);
+  void LogEvent(const DeliveryAction& action);
   void CheckDrained();
 
   static void OnCommitTimer(uv_timer_t* timer);
-  static void OnRetryTimer(uv_timer_t* timer);
 
-  uv_loop_t* loop_;
+  const Clock* clock_;
   const InfluxDbConfig* influxdb_;
   Batcher batcher_;
   size_t max_pending_bytes_;
   std::unique_ptr<SessionSpool> spool_;
-  InfluxConnection writer_;
-  Backoff backoff_;
-  std::chrono::nanoseconds unauthorized_interval_;
+  BatchWriter writer_;
   LogRateLimiter failure_log_;
   LogRateLimiter spool_log_;
   uv_timer_t commit_timer_;
-  uv_timer_t retry_timer_;
-  std::deque<Batch> outbox_;  // closed batches, oldest first
-  uint64_t outbox_bytes_ = 0;
-  bool sending_ = false;      // outbox_.front() is at the writer or waits to be retried
   bool closed_ = false;
-  bool created_database_ = false;  // for the batch at the front of outbox_
-  // The front batch's failed attempts, those InfluxDB answered, and when
-  // the first failed.
-  size_t front_attempts_ = 0;
-  size_t front_answered_failures_ = 0;
-  MonoTime front_failing_since_{};
-  // A batch set aside after max_attempts while the one behind it is tried.
-  std::optional<Batch> suspect_;
-  size_t suspect_attempts_ = 0;
-  MonoTime suspect_failing_since_{};
-  // The front batch is a suspect written again after the batch behind it
-  // got through: one more failure makes it a dead letter.
-  bool confirming_ = false;
-  // Points delivered behind a suspect, acknowledged with it.
-  uint64_t deferred_points_ = 0;
   bool loading_ = false;     // Load() is on the stack
   bool committing_ = false;  // Commit() was called: draining
   std::function<void()> on_drained_;
   DeadLetterHandler on_dead_letters_;
-  SessionStats stats_;
+  uint64_t points_accepted_ = 0;
 };
-
-// The name of a cause, for logs and dead-letter reasons.
-std::string_view DeadLetterCauseName(DeadLetterCause cause);
 
 }  // namespace inflow::daemon
 

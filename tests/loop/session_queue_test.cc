@@ -1,9 +1,10 @@
-// SessionQueue on a private loop, writing to a scripted server: batches sent
-// one at a time and in order, the commit timer, retries with backoff and
-// Retry-After, 400 dropped, 413 split, drained, Close; quarantine after
-// max_attempts, retry_max_elapsed, 404 with and without create_database;
-// the spool: memory bound and lagging, replay on restart, segments deleted
-// once delivered.
+// SessionQueue on a private loop, writing to a scripted server, end to end
+// through its BatchWriter and Delivery: batches sent one at a time and in
+// order, the commit timer, retries with backoff and Retry-After, 400
+// dropped, 413 split, drained, Close; quarantine after max_attempts,
+// retry_max_elapsed, 404 with and without create_database; the spool:
+// memory bound and lagging, replay on restart, segments deleted once
+// delivered.
 
 #include "sessions/session_queue.h"
 
@@ -20,6 +21,7 @@
 #include <string_view>
 #include <vector>
 
+#include "inflow/clock.h"
 #include "listeners/http/http_request.h"
 #include "private_loop.h"
 #include "scripted_http_server.h"
@@ -93,7 +95,8 @@ class SessionQueueTest : public ::testing::Test {
     Status status = SessionSpool::Open(spool_dir_.File("session"), options_.segment_bytes,
                                        &file_system_, &spool, &report);
     ASSERT_TRUE(status.ok()) << status.message();
-    queue_.emplace(loop_.get(), options_, &config_, retry_, /*seed=*/42, std::move(spool));
+    queue_.emplace(loop_.get(), &clock_, options_, &config_, retry_, /*seed=*/42,
+                   std::move(spool));
     queue_->set_on_drained([this] { ++drained_calls_; });
     queue_->set_on_dead_letters(
         [this](const Batch& batch, const WriteVerdict& verdict, DeadLetterCause cause) {
@@ -182,6 +185,7 @@ class SessionQueueTest : public ::testing::Test {
   test::TempDir spool_dir_{"inflow-session-queue"};
   PosixFileSystem file_system_;
   PrivateLoop loop_;
+  LoopClock clock_{loop_.get()};
   ScriptedHttpServer server_{loop_.get()};
   InfluxDbConfig config_;
   Options options_;
@@ -518,6 +522,58 @@ TEST_F(SessionQueueTest, PutsTheSuspectBackInFrontWhenTheNextBatchFailsToo) {
   EXPECT_EQ(queue_->stats().write_failures, 3u);
 }
 
+// Bug 1 (review of issue 9): SplitFront left the split batch's answered
+// failures to its first half, which was then set aside after one failure
+// of its own instead of max_attempts. The halves of a split are new
+// batches: their failures count from none.
+TEST_F(SessionQueueTest, SplitHalvesCountTheirFailuresFromNone) {
+  config_.max_attempts = 2;
+  options_.autocommit_every = 2;
+  server_.Add(ScriptedAction::Answer(InfluxAnswer(500, "engine: write failed")));
+  server_.Add(ScriptedAction::Answer(InfluxAnswer(413, "Request Entity Too Large")));
+  server_.Add(ScriptedAction::Answer(InfluxAnswer(500, "engine: write failed")));
+  for (int i = 0; i < 3; ++i) server_.Add(ScriptedAction::Answer(InfluxAnswer(204)));
+  StartQueue();
+  Write(Line(1));
+  Write(Line(2));
+  Write(Line(3));
+  queue_->Commit();
+  ASSERT_TRUE(RunUntilDrained());
+  // The first half fails once, its own first failure: it is retried, not
+  // set aside behind the second half (then {.., Line(1), Line(2), Line(1), Line(3)}).
+  EXPECT_EQ(ReceivedBodies(), (std::vector<std::string>{Lines(1, 2), Lines(1, 2), Line(1),
+                                                        Line(1), Line(2), Line(3)}));
+  EXPECT_TRUE(dead_letters_.empty());
+  EXPECT_EQ(queue_->stats().batches_delivered, 3u);
+}
+
+// Bug 1, its other half: SplitFront left created_database_ set for the
+// first half, whose own 404 was then retried instead of creating the
+// database.
+TEST_F(SessionQueueTest, SplitHalvesCreateTheDatabaseOnTheirOwn404) {
+  options_.autocommit_every = 2;
+  server_.Add(ScriptedAction::Answer(InfluxAnswer(404, "database not found: \"telemetry\"")));
+  server_.Add(ScriptedAction::Answer(QuerySucceeded()));
+  server_.Add(ScriptedAction::Answer(InfluxAnswer(413, "Request Entity Too Large")));
+  server_.Add(ScriptedAction::Answer(InfluxAnswer(404, "database not found: \"telemetry\"")));
+  server_.Add(ScriptedAction::Answer(QuerySucceeded()));
+  server_.Add(ScriptedAction::Answer(InfluxAnswer(204)));
+  server_.Add(ScriptedAction::Answer(InfluxAnswer(204)));
+  StartQueue();
+  Write(Line(1));
+  Write(Line(2));
+  ASSERT_TRUE(RunUntilDrained());
+  std::vector<std::string> targets;
+  for (const test::RecordedRequest& request : server_.requests()) {
+    targets.push_back(request.request.target);
+  }
+  const std::string write(kWriteTarget);
+  EXPECT_EQ(targets,
+            (std::vector<std::string>{write, "/query", write, write, "/query", write, write}));
+  EXPECT_EQ(queue_->stats().write_failures, 0u);
+  EXPECT_EQ(queue_->stats().batches_delivered, 2u);
+}
+
 // With nothing behind it, a failing batch cannot be told from a failing
 // InfluxDB: it is retried, whatever max_attempts says.
 TEST_F(SessionQueueTest, NeverQuarantinesALoneFailingBatch) {
@@ -573,14 +629,10 @@ TEST_F(SessionQueueTest, GivesUpOnABatchFailingLongerThanRetryMaxElapsed) {
   EXPECT_EQ(server_.requests().size(), attempts);
 }
 
-// BUG (session_queue.cc, OnWritten's kRetry branch with suspect_ set, and
-// RetryLater): when the batch written behind a suspect fails, the suspect
-// goes back in front with front_attempts_ = 0, and RetryLater then restarts
-// front_failing_since_ at that failure. With max_attempts and a second
-// batch, a batch failing through an outage is set aside and put back every
-// max_attempts attempts, its clock restarted each time: retry_max_elapsed
-// never runs out, while the header says a batch failing for longer becomes
-// a dead letter. Pins the documented behaviour; fails until that is fixed.
+// A regression test: the suspect put back in front once restarted its
+// clock, and, set aside and put back every max_attempts attempts through
+// an outage, never ran out of retry_max_elapsed. It keeps the time it began
+// failing.
 TEST_F(SessionQueueTest, GivesUpAfterRetryMaxElapsedAlsoWhileBatchesBehindAreTriedInstead) {
   config_.max_attempts = 2;
   config_.retry_max_elapsed = milliseconds(150);
@@ -639,13 +691,9 @@ TEST_F(SessionQueueTest, CreatesTheDatabaseOn404ThenWritesTheBatchAgain) {
   EXPECT_EQ(queue_->stats().write_failures, 0u);
 }
 
-// BUG (session_queue.cc, CreateDatabase): created_database_ is set before
-// the CREATE DATABASE is sent and stays set when it fails (here 500). The
-// batch is written again, InfluxDB answers 404 again, and OnWritten, taking
-// the database as created, only retries: the database is never created,
-// and a lone batch is retried for ever (or, with retry_max_elapsed, lost).
-// The delivery table says: CREATE DATABASE, then the batch is written again.
-// Pins that; fails until the failed CREATE is tried again.
+// A regression test: a failed CREATE DATABASE (here 500) once left the
+// batch taken as having its database created, so its next 404 was only
+// retried, for ever. The next 404 creates the database again.
 TEST_F(SessionQueueTest, CreatesTheDatabaseAgainWhenCreatingItFailed) {
   server_.Add(ScriptedAction::Answer(InfluxAnswer(404, "database not found: \"telemetry\"")));
   server_.Add(ScriptedAction::Answer(InfluxAnswer(500, "engine: query failed")));
@@ -661,8 +709,6 @@ TEST_F(SessionQueueTest, CreatesTheDatabaseAgainWhenCreatingItFailed) {
     targets.push_back(request.request.target);
   }
   const std::string write(kWriteTarget);
-  // Today: {write, "/query", write, write}, the last write taking the
-  // answer meant for the second CREATE DATABASE.
   EXPECT_EQ(targets, (std::vector<std::string>{write, "/query", write, "/query", write}));
   EXPECT_EQ(queue_->stats().batches_delivered, 1u);
   EXPECT_TRUE(dead_letters_.empty());

@@ -17,7 +17,8 @@ constexpr DeliveryRule kDeliveryRules[] = {
      "again. Without: the batch goes to the dead-letter file."},
     {401, 401, "", WriteOutcome::kUnauthorized, "401 unauthorized",
      "The batch is kept and retried slowly (at least every 10 s), logged as an error at each "
-     "attempt: credentials may be fixed by a reload."},
+     "attempt: it goes through once InfluxDB takes the credentials (fixed on the server, or "
+     "in influxdb.url and inflowd restarted: there is no reload yet)."},
     {403, 403, "", WriteOutcome::kUnauthorized, "403 forbidden",
      "As 401."},
     {413, 413, "", WriteOutcome::kTooLarge, "413 request entity too large",

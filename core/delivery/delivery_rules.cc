@@ -11,7 +11,9 @@ constexpr DeliveryRule kDeliveryRules[] = {
     {400, 400, "", WriteOutcome::kRejected,
      "400 (partial write, unable to parse, field type conflict)",
      "InfluxDB stored the good points. The lines it refused go to the dead-letter file, each "
-     "with its reason, session and time, and are counted; never retried."},
+     "with its reason, session and time, and are counted; never retried. For points it "
+     "dropped without naming them, every line it did not name is kept, marked when some "
+     "of them may be stored."},
     {404, 404, "database not found", WriteOutcome::kDatabaseNotFound, "404 database not found",
      "With influxdb.create_database (the default): CREATE DATABASE, then the batch is written "
      "again. Without: the batch goes to the dead-letter file."},

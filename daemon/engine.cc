@@ -245,14 +245,10 @@ void Engine::KeepDeadLetters(const SessionQueue& session, const Batch& batch,
     spdlog::error("session {}: a batch of {} points is kept as dead letters in {}: {}",
                   session.retention_policy(), batch.points, dead_letters_.current_path(),
                   Printable(reason));
-  } else if (dead_letter_log_.Allow(Now(),
-                                    &suppressed)) {
-    spdlog::warn(
-        "session {}: InfluxDB refused {} lines of a batch of {} points{}; kept in {}: {}{}",
-        session.retention_policy(),
-        rejected.understood ? rejected.lines.size() + rejected.unidentified_dropped : batch.points,
-        batch.points, rejected.understood ? "" : " (the whole batch kept)",
-        dead_letters_.current_path(), Printable(verdict.error), Suppressed(suppressed));
+  } else if (dead_letter_log_.Allow(Now(), &suppressed)) {
+    spdlog::warn("session {}: {}: {}{}", session.retention_policy(),
+                 DescribeRejectedLines(rejected, dead_letters_.current_path()),
+                 Printable(verdict.error), Suppressed(suppressed));
   }
 }
 

@@ -11,13 +11,16 @@ constexpr DeliveryRule kDeliveryRules[] = {
     {400, 400, "", WriteOutcome::kRejected,
      "400 (partial write, unable to parse, field type conflict)",
      "InfluxDB stored the good points. The lines it refused go to the dead-letter file, each "
-     "with its reason, session and time, and are counted; never retried."},
+     "with its reason, session and time, and are counted; never retried. For points it "
+     "dropped without naming them, every line it did not name is kept, marked when some "
+     "of them may be stored."},
     {404, 404, "database not found", WriteOutcome::kDatabaseNotFound, "404 database not found",
      "With influxdb.create_database (the default): CREATE DATABASE, then the batch is written "
      "again. Without: the batch goes to the dead-letter file."},
     {401, 401, "", WriteOutcome::kUnauthorized, "401 unauthorized",
      "The batch is kept and retried slowly (at least every 10 s), logged as an error at each "
-     "attempt: credentials may be fixed by a reload."},
+     "attempt: it goes through once InfluxDB takes the credentials (fixed on the server, or "
+     "in influxdb.url and inflowd restarted: there is no reload yet)."},
     {403, 403, "", WriteOutcome::kUnauthorized, "403 forbidden",
      "As 401."},
     {413, 413, "", WriteOutcome::kTooLarge, "413 request entity too large",

@@ -4,25 +4,11 @@
 
 #include <charconv>
 
+#include "inflow/percent_encoding.h"
+
 namespace inflow {
 
 namespace {
-
-void AppendQueryEscaped(std::string_view text, std::string* out) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  for (char c : text) {
-    auto byte = static_cast<unsigned char>(c);
-    bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                 c == '-' || c == '_' || c == '.' || c == '~';
-    if (plain) {
-      out->push_back(c);
-    } else {
-      out->push_back('%');
-      out->push_back(kHex[byte >> 4]);
-      out->push_back(kHex[byte & 15]);
-    }
-  }
-}
 
 void AppendBase64(std::string_view in, std::string* out) {
   static constexpr char kAlphabet[] =
@@ -98,10 +84,10 @@ void BuildWriteRequest(const InfluxUrl& url, std::string_view database,
                        std::string_view retention_policy, std::string_view body,
                        std::string* out) {
   std::string target = "/write?db=";
-  AppendQueryEscaped(database, &target);
+  AppendPercentEncoded(database, &target);
   if (!retention_policy.empty()) {
     target.append("&rp=");
-    AppendQueryEscaped(retention_policy, &target);
+    AppendPercentEncoded(retention_policy, &target);
   }
   target.append("&precision=ns");
   AppendPost(url, target, "text/plain; charset=utf-8", body, out);
@@ -117,7 +103,7 @@ void BuildCreateDatabaseRequest(const InfluxUrl& url, std::string_view database,
   }
   statement.push_back('"');
   std::string form = "q=";
-  AppendQueryEscaped(statement, &form);
+  AppendPercentEncoded(statement, &form);
   AppendPost(url, "/query", "application/x-www-form-urlencoded", form, out);
 }
 

@@ -2,35 +2,9 @@
 
 #include <charconv>
 
+#include "inflow/percent_encoding.h"
+
 namespace inflow {
-
-namespace {
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// Decodes %XX escapes. Returns false on a malformed escape.
-bool PercentDecode(std::string_view in, std::string* out) {
-  out->clear();
-  for (size_t i = 0; i < in.size(); ++i) {
-    if (in[i] != '%') {
-      out->push_back(in[i]);
-      continue;
-    }
-    if (i + 2 >= in.size()) return false;  // two hex digits must follow
-    int hi = HexValue(in[i + 1]), lo = HexValue(in[i + 2]);
-    if (hi < 0 || lo < 0) return false;
-    out->push_back(static_cast<char>(hi * 16 + lo));
-    i += 2;
-  }
-  return true;
-}
-
-}  // namespace
 
 std::string InfluxUrl::Redacted() const {
   std::string out = tls ? "https://" : "http://";
@@ -73,11 +47,11 @@ Status ParseInfluxUrl(std::string_view text, InfluxUrl* url) {
     std::string_view user_info = authority.substr(0, at);
     authority.remove_prefix(at + 1);
     size_t colon = user_info.find(':');
-    if (!PercentDecode(user_info.substr(0, colon), &url->username)) {
+    if (!PercentDecode(user_info.substr(0, colon), PlusSign::kPlus, &url->username)) {
       return Status::Error("InfluxDB URL has a malformed %-escape in its user name");
     }
     if (colon != std::string_view::npos &&
-        !PercentDecode(user_info.substr(colon + 1), &url->password)) {
+        !PercentDecode(user_info.substr(colon + 1), PlusSign::kPlus, &url->password)) {
       return Status::Error("InfluxDB URL has a malformed %-escape in its password");
     }
     if (url->username.empty()) return Status::Error("InfluxDB URL has an empty user name");
@@ -118,7 +92,7 @@ Status ParseInfluxUrl(std::string_view text, InfluxUrl* url) {
   if (path.find('/') != std::string_view::npos) {
     return Status::Error("InfluxDB URL path must be one segment, the database name");
   }
-  if (!PercentDecode(path, &url->database)) {
+  if (!PercentDecode(path, PlusSign::kPlus, &url->database)) {
     return Status::Error("InfluxDB URL has a malformed %-escape in its database name");
   }
   return Status::Ok();

@@ -190,6 +190,15 @@ class ClauseReader {
     return lines;
   }
 
+  // The lines no clause named, in batch order.
+  std::vector<std::string_view> UnnamedLines() const {
+    std::vector<std::string_view> lines;
+    for (size_t i = 0; i < reason_of_.size(); ++i) {
+      if (reason_of_[i] == kNoReason) lines.push_back(batch_.lines[i].line);
+    }
+    return lines;
+  }
+
   uint64_t unparsable_found() const { return unparsable_found_; }
   uint64_t dropped_found() const { return dropped_found_; }
   const std::vector<std::string_view>& drop_clauses() const { return drop_clauses_; }
@@ -387,6 +396,7 @@ RejectedLines FindRejectedLines(std::string_view batch_body, std::string_view in
     // InfluxDB 1.6 does not give), the whole text is the reason.
     result.unidentified_reason = reader.drop_clauses().empty() ? std::string(influx_error)
                                                                : Join(reader.drop_clauses(), "; ");
+    result.unidentified_candidates = reader.UnnamedLines();
   } else {
     result.possibly_stored = found - dropped;
   }

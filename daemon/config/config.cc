@@ -307,7 +307,9 @@ constexpr Option<RoutingConfig> kRoutingOptions[] = {
 };
 
 constexpr Option<Config> kRedisOptions[] = {
-    {"url", "URL", "redis://127.0.0.1:6379/0", "The Redis server of the last-value cache.",
+    {"url", "URL", "redis://127.0.0.1:6379/0",
+     "The Redis server of the last-value cache, which is not built yet: the value is read and "
+     "used by nothing.",
      [](const Context& c, const YAML::Node& n, Config* s) { return ReadString(c, n, &s->redis_url); }},
 };
 

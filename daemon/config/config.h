@@ -1,4 +1,7 @@
-// inflowd's configuration: a YAML file, read once at start (and on reload).
+// inflowd's configuration: a YAML file, read once at start. There is no
+// reload yet: a changed file takes effect on a restart, and since nothing
+// handles SIGHUP, a SIGHUP ends inflowd at once (its default action), without
+// the drain of SIGTERM.
 //
 // Every option is declared once, in the tables of config.cc, with its type,
 // default, unit and description; ConfigOptions() lists them for the docs,
@@ -93,6 +96,7 @@ struct Config {
   std::vector<SessionConfig> sessions;
   std::vector<ListenerConfig> listeners;
   std::string retention_policy_tag;  // routing.retention_policy_tag; empty: no routing by tag
+  // The last-value cache is not built yet: read, and used by nothing.
   std::string redis_url = "redis://127.0.0.1:6379/0";
   SpoolConfig spool;
   std::string log_level = "info";

@@ -1,6 +1,7 @@
 #include "spool/dead_letter.h"
 
 #include <cstdio>
+#include <vector>
 
 #include "inflow/line_parser.h"
 
@@ -118,6 +119,11 @@ void AppendComment(int64_t unix_ns, std::string_view session, std::string_view r
   AppendReason(reason, out);
 }
 
+// "1 line", "2 lines".
+std::string Counted(uint64_t n, std::string_view noun) {
+  return std::to_string(n) + " " + std::string(noun) + (n == 1 ? "" : "s");
+}
+
 uint64_t CountLines(std::string_view body) {
   LineParser parser;
   uint64_t lines = 0;
@@ -174,11 +180,51 @@ std::string FormatRejectedLines(int64_t unix_ns, std::string_view session,
     out.push_back('\n');
   }
   if (rejected.unidentified_dropped > 0) {
+    const std::vector<std::string_view>& candidates = rejected.unidentified_candidates;
     AppendComment(unix_ns, session, rejected.unidentified_reason, &out);
     out.append(" unidentified_points=");
     out.append(std::to_string(rejected.unidentified_dropped));
+    if (!candidates.empty()) {
+      out.append(" lines=");
+      out.append(std::to_string(candidates.size()));
+      if (!rejected.AllCandidatesDropped()) out.append(" possibly_partly_stored=true");
+    }
     out.push_back('\n');
+    for (std::string_view line : candidates) {
+      out.append(line);
+      out.push_back('\n');
+    }
   }
+  return out;
+}
+
+std::string DescribeRejectedLines(const RejectedLines& rejected, std::string_view path) {
+  const std::string batch = "a batch of " + Counted(rejected.batch_lines, "point");
+  if (!rejected.understood) {
+    return "InfluxDB refused points of " + batch +
+           " without saying which (the whole batch kept in " + std::string(path) +
+           ", marked possibly_partly_stored)";
+  }
+  const uint64_t named = rejected.lines.size();
+  const uint64_t unnamed = rejected.unidentified_dropped;
+  const uint64_t candidates = rejected.unidentified_candidates.size();
+  // Candidates that were all dropped are as good as named.
+  const bool unknown = unnamed > 0 && !rejected.AllCandidatesDropped();
+  // Of the lines named, possibly_stored may have been stored by another
+  // shard: InfluxDB's own count is the one given.
+  const uint64_t refused = named + unnamed - rejected.possibly_stored;
+  std::string out = "InfluxDB refused " + std::to_string(refused) + " of " + batch;
+  if (unknown) out += ", " + std::to_string(unnamed) + " without naming them";
+  out += " (" + Counted(named + candidates, "line") + " kept in " + std::string(path);
+  if (unknown) out += ", " + std::to_string(candidates) + " of them marked possibly_partly_stored";
+  if (unnamed > candidates) {
+    out += ", " + Counted(unnamed - candidates, "point") + " not found in the batch";
+  }
+  if (rejected.possibly_stored > 0) {
+    out += ", " + std::to_string(rejected.possibly_stored) +
+           " of those named possibly stored by another shard";
+  }
+  out += ")";
   return out;
 }
 
@@ -197,7 +243,7 @@ Status DeadLetterFile::Write(int64_t unix_ns, std::string_view session,
     return s;
   }
   if (rejected.understood) {
-    lines_written_ += rejected.lines.size();
+    lines_written_ += rejected.lines.size() + rejected.unidentified_candidates.size();
     unidentified_written_ += rejected.unidentified_dropped;
   } else {
     lines_written_ += rejected.batch_lines;  // the whole batch went in

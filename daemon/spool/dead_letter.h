@@ -10,8 +10,15 @@
 //
 //  - A line InfluxDB refused: the comment, then the line as sent (a string
 //    field may hold raw newlines: it is still one line of line protocol).
-//  - Dropped points InfluxDB did not name: the comment alone, with
-//    ` unidentified_points=N`.
+//  - Dropped points InfluxDB did not name (older than the retention
+//    policy's duration; type conflicts after the first it names): one
+//    comment with ` unidentified_points=N lines=M`, then the M lines of the
+//    batch they are among (RejectedLines::unidentified_candidates: every
+//    line it did not name). When M > N some of those lines were stored, and
+//    which cannot be told, so the comment adds
+//    ` possibly_partly_stored=true`; sending them all again stores each
+//    point once (InfluxDB keeps one point per series and time). When the
+//    batch holds no such line, the comment alone, without ` lines=`.
 //  - A whole batch (WriteBatch, or an answer FindRejectedLines did not
 //    understand): one comment with ` lines=N` (and, for an answer not
 //    understood, ` possibly_partly_stored=true`), then the batch as it was.
@@ -59,10 +66,17 @@ std::string FormatRfc3339Millis(int64_t unix_ns);
 std::string DeadLetterFileName(int64_t unix_ns);
 
 // The entries for `rejected`: one per line found, one for the unidentified
-// points if any; or, if the answer was not understood, the whole batch
-// (rejected.batch) under one comment.
+// points if any (with their candidate lines); or, if the answer was not
+// understood, the whole batch (rejected.batch) under one comment.
 std::string FormatRejectedLines(int64_t unix_ns, std::string_view session,
                                 const RejectedLines& rejected);
+
+// For the log, what the entries of `rejected` say once written to `path`:
+// how many of the batch's points InfluxDB refused, how many of those it did
+// not name, and how many lines were kept and whether some may be stored,
+// as in "InfluxDB refused 3 of a batch of 5 points, 3 without naming them
+// (5 lines kept in <path>, 5 of them marked possibly_partly_stored)".
+std::string DescribeRejectedLines(const RejectedLines& rejected, std::string_view path);
 
 // One comment for the whole of `batch_body`, then the body (a final newline
 // added if it has none). Empty if the body holds no line. Sets *lines to the

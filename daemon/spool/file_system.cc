@@ -14,10 +14,6 @@ namespace {
 
 std::string ErrorText(int error_number) { return std::strerror(error_number); }
 
-bool EndsWith(std::string_view text, std::string_view suffix) {
-  return text.size() >= suffix.size() && text.substr(text.size() - suffix.size()) == suffix;
-}
-
 // The directory that holds `path` ("." for a bare name).
 std::string ParentOf(std::string_view path) {
   while (path.size() > 1 && path.back() == '/') path.remove_suffix(1);
@@ -87,18 +83,14 @@ Status IoError(std::string_view path, std::string_view operation, int error_numb
   message += operation;
   message += ": ";
   message += ErrorText(error_number);
-  return Status::Error(std::move(message));
+  return Status::Error(std::move(message), error_number);
 }
 
 bool IsNoSpace(const Status& status) {
-  if (status.ok()) return false;
-  return EndsWith(status.message(), ": " + ErrorText(ENOSPC)) ||
-         EndsWith(status.message(), ": " + ErrorText(EDQUOT));
+  return !status.ok() && (status.sys_errno() == ENOSPC || status.sys_errno() == EDQUOT);
 }
 
-bool IsNotFound(const Status& status) {
-  return !status.ok() && EndsWith(status.message(), ": " + ErrorText(ENOENT));
-}
+bool IsNotFound(const Status& status) { return !status.ok() && status.sys_errno() == ENOENT; }
 
 Status WriteFully(int fd, std::string_view data, const std::string& path, WriteCall write_call) {
   while (!data.empty()) {

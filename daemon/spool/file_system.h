@@ -7,9 +7,10 @@
 //
 // Every error is a Status whose message names the path, the operation and
 // the system's reason, as in
-//   "spool/autogen/0000000000000003.seg: write: No space left on device".
-// IsNoSpace() tells a full disk or quota (ENOSPC, EDQUOT) from other
-// failures: the engine treats it as "spool full", not as a fault.
+//   "spool/autogen/0000000000000003.seg: write: No space left on device",
+// and that carries the failed call's errno (Status::sys_errno). IsNoSpace()
+// tells a full disk or quota (ENOSPC, EDQUOT) from other failures by that
+// number: the engine treats it as "spool full", not as a fault.
 //
 // Thread: the implementations keep no shared state of their own; a file
 // object is used by one thread at a time.
@@ -30,18 +31,16 @@
 
 namespace inflow::daemon {
 
-// The error "<path>: <operation>: <strerror(error_number)>".
+// The error "<path>: <operation>: <strerror(error_number)>", with
+// sys_errno() == error_number.
 Status IoError(std::string_view path, std::string_view operation, int error_number);
 
-// Whether `status` is an IoError for ENOSPC or EDQUOT.
-//
-// inflow::Status carries only a message, so this recognizes the reason's
-// text at the message's end. That is exact for the Statuses this file's
-// classes and SegmentLog return (all made by IoError in the same process);
-// should Status gain an error code, only this function changes.
+// Whether `status` failed for ENOSPC or EDQUOT (its sys_errno), as an
+// IoError does for a full disk or quota. The message is never read: an
+// error that only says "No space left on device" is not one.
 bool IsNoSpace(const Status& status);
 
-// Whether `status` is an IoError for ENOENT (same caveat as IsNoSpace).
+// Whether `status` failed for ENOENT (its sys_errno).
 bool IsNotFound(const Status& status);
 
 // A file open for appending. Closed when destroyed.

@@ -2,25 +2,17 @@
 
 #include <utility>
 
+#include "inflow/percent_encoding.h"
 #include "spool/record_format.h"
 
 namespace inflow::daemon {
 
 std::string SessionSpoolDirName(std::string_view retention_policy) {
   if (retention_policy.empty()) return "default";
-  static constexpr char kHex[] = "0123456789ABCDEF";
+  // Not RFC 3986's set: '~' was escaped from the start, and the names of
+  // spools already on disk must not change.
   std::string name = "rp-";
-  for (char c : retention_policy) {
-    auto byte = static_cast<unsigned char>(c);
-    if ((byte >= 'a' && byte <= 'z') || (byte >= 'A' && byte <= 'Z') ||
-        (byte >= '0' && byte <= '9') || byte == '_' || byte == '-' || byte == '.') {
-      name += c;
-    } else {
-      name += '%';
-      name += kHex[byte >> 4];
-      name += kHex[byte & 0xf];
-    }
-  }
+  AppendPercentEncoded(retention_policy, &name, "_-.");
   return name;
 }
 

@@ -38,6 +38,12 @@
 //    inflowd only sends lines its own parser accepts, so such lines come
 //    only from differences between the two parsers.
 //  - A batch spanning shards gets the answer of one shard only.
+//  - Points older than the retention policy's duration are dropped without
+//    a name. Which ones cannot be told from the points' times: inflowd does
+//    not know the duration, and an old point is stored after all while the
+//    shard group covering its time has not been deleted yet.
+// So the dropped points the text does not name are reported with the lines
+// they are among (unidentified_candidates), for the caller to keep.
 // Anything else (another clause, a missing "dropped=N" after "partial
 // write: ", a quoted line that is not in the batch, a bare "field type
 // conflict") is not understood, and the result says so instead of guessing.
@@ -92,6 +98,23 @@ struct RejectedLines {
   // The clauses those points were dropped for, joined by "; ". Empty when
   // unidentified_dropped is 0.
   std::string unidentified_reason;
+
+  // The lines those points are among: every line of the batch that `lines`
+  // does not hold, in batch order, as `lines` gives them. Empty when
+  // unidentified_dropped is 0, and when the text was not understood (then
+  // the whole batch is the candidate).
+  std::vector<std::string_view> unidentified_candidates;
+
+  // Whether every candidate was dropped: true when there are no more of
+  // them than unidentified_dropped. InfluxDB dropped N points, of which at
+  // most those found for the clauses are in `lines` (found can only be too
+  // many: another shard may have stored some), so at least
+  // unidentified_dropped dropped points are outside `lines`, that is among
+  // the candidates. (A line InfluxDB could not parse without saying so is
+  // not stored either.) With more candidates, which were stored is unknown.
+  bool AllCandidatesDropped() const {
+    return unidentified_candidates.size() <= unidentified_dropped;
+  }
 
   // How many more lines were found for those clauses than N says were
   // dropped, when that is positive (a batch spanning shards, where another

@@ -3,6 +3,7 @@
 #include <cctype>
 #include <charconv>
 
+#include "inflow/percent_encoding.h"
 #include "support/tcp_connection.h"
 
 namespace inflow::test {
@@ -247,21 +248,6 @@ Status SendHttpRequest(std::string_view method, std::string_view host, uint16_t 
   return Status::Ok();
 }
 
-std::string UrlEncode(std::string_view text) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string encoded;
-  encoded.reserve(text.size());
-  for (char c : text) {
-    auto byte = static_cast<unsigned char>(c);
-    if (std::isalnum(byte) || c == '-' || c == '.' || c == '_' || c == '~') {
-      encoded += c;
-    } else {
-      encoded += '%';
-      encoded += kHex[byte >> 4];
-      encoded += kHex[byte & 0xF];
-    }
-  }
-  return encoded;
-}
+std::string UrlEncode(std::string_view text) { return PercentEncoded(text); }
 
 }  // namespace inflow::test

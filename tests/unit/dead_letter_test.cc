@@ -193,6 +193,90 @@ TEST(DeadLetterFormatTest, WritesTheWholeBatchOfAnAnswerNotUnderstood) {
             "m f=1 1\nm f=2 2\n");
 }
 
+// Bug 4 (issue 9): five points older than their retention policy's
+// duration, which InfluxDB drops without naming them, left only a comment
+// (`unidentified_points=5`) in the file, and the lines were lost. They are
+// the only lines of the batch, so they are the five dropped.
+TEST(DeadLetterFormatTest, KeepsThePointsBeyondTheRetentionPolicyThatAreTheWholeBatch) {
+  const std::string batch = "m f=1 1\nm f=2 2\nm f=3 3\nm f=4 4\nm f=5 5\n";
+  const RejectedLines r =
+      FindRejectedLines(batch, "partial write: points beyond retention policy dropped=5");
+  ASSERT_TRUE(r.understood);
+  EXPECT_EQ(FormatRejectedLines(0, "rp_four_weeks", r),
+            "# 1970-01-01T00:00:00.000Z session=rp_four_weeks reason=\"points beyond retention "
+            "policy\" unidentified_points=5 lines=5\n" +
+                batch);
+}
+
+// Bug 4: when the batch holds more lines than the dropped points InfluxDB
+// did not name, which of them were dropped cannot be told, so all of them
+// are kept, marked as possibly partly stored.
+TEST(DeadLetterFormatTest, KeepsTheLinesUnnamedDroppedPointsAreAmongAsPossiblyPartlyStored) {
+  const std::string batch = "m f=1 1\nm f=2 2\nm f=3 1700000000000000000\n";
+  const RejectedLines r =
+      FindRejectedLines(batch, "partial write: points beyond retention policy dropped=2");
+  ASSERT_TRUE(r.understood);
+  EXPECT_EQ(FormatRejectedLines(0, "rp", r),
+            "# 1970-01-01T00:00:00.000Z session=rp reason=\"points beyond retention policy\" "
+            "unidentified_points=2 lines=3 possibly_partly_stored=true\n" +
+                batch);
+}
+
+// Bug 4: InfluxDB 1.6 names the first conflicting point and drops more; the
+// lines it does not name are kept beside the ones it does.
+TEST(DeadLetterFormatTest, KeepsTheLinesANamedConflictLeavesUnnamed) {
+  const std::string batch =
+      "m f=1i 1\n"         // the one named
+      "m f=2 2\n"          // float: stored
+      "m,host=a f=3i 3\n"  // same measurement, field and type: named too
+      "m g=true 4\n"       // another conflict, not named
+      "n f=5i 5\n";        // another measurement
+  const RejectedLines r =
+      FindRejectedLines(batch, std::string("partial write: ") + kConflict + " dropped=3");
+  ASSERT_TRUE(r.understood);
+  const std::string comment =
+      std::string("# 1970-01-01T00:00:00.000Z session=rp reason=\"field type conflict: input "
+                  "field \\\"f\\\" on measurement \\\"m\\\" is type integer, already "
+                  "exists as type float\"");
+  EXPECT_EQ(FormatRejectedLines(0, "rp", r),
+            comment + "\nm f=1i 1\n" + comment + "\nm,host=a f=3i 3\n" + comment +
+                " unidentified_points=1 lines=3 possibly_partly_stored=true\n"
+                "m f=2 2\nm g=true 4\nn f=5i 5\n");
+}
+
+// InfluxDB 1.6's bare "field type conflict" (two points of one request
+// giving a new field two types) names nothing: the whole batch is kept.
+TEST(DeadLetterFormatTest, KeepsTheWholeBatchOfABareFieldTypeConflict) {
+  const std::string batch = "m f=1 1\nm f=\"x\" 2\n";
+  const RejectedLines r = FindRejectedLines(batch, "field type conflict");
+  EXPECT_EQ(FormatRejectedLines(0, "rp", r),
+            "# 1970-01-01T00:00:00.000Z session=rp reason=\"field type conflict\" lines=2 "
+            "possibly_partly_stored=true\n" +
+                batch);
+}
+
+// Bug 4: the log said the lines were kept when only a comment was.
+TEST(DeadLetterFormatTest, DescribesWhatTheEntriesKeep) {
+  const std::string batch = "m f=1i 1\nm f=2 2\nm,host=a f=3i 3\nm g=true 4\nn f=5i 5\n";
+  const std::string conflict = std::string("partial write: ") + kConflict;
+  EXPECT_EQ(DescribeRejectedLines(FindRejectedLines(batch, conflict + " dropped=2"), "P"),
+            "InfluxDB refused 2 of a batch of 5 points (2 lines kept in P)");
+  EXPECT_EQ(DescribeRejectedLines(FindRejectedLines(batch, conflict + " dropped=3"), "P"),
+            "InfluxDB refused 3 of a batch of 5 points, 1 without naming them (5 lines kept in P, "
+            "3 of them marked possibly_partly_stored)");
+  EXPECT_EQ(DescribeRejectedLines(FindRejectedLines(batch, conflict + " dropped=5"), "P"),
+            "InfluxDB refused 5 of a batch of 5 points (5 lines kept in P)");
+  EXPECT_EQ(DescribeRejectedLines(FindRejectedLines(batch, conflict + " dropped=6"), "P"),
+            "InfluxDB refused 6 of a batch of 5 points (5 lines kept in P, 1 point not found in "
+            "the batch)");
+  EXPECT_EQ(DescribeRejectedLines(FindRejectedLines(batch, conflict + " dropped=1"), "P"),
+            "InfluxDB refused 1 of a batch of 5 points (2 lines kept in P, 1 of those named "
+            "possibly stored by another shard)");
+  EXPECT_EQ(DescribeRejectedLines(FindRejectedLines("m f=1 1\n", "field type conflict"), "P"),
+            "InfluxDB refused points of a batch of 1 point without saying which (the whole batch "
+            "kept in P, marked possibly_partly_stored)");
+}
+
 TEST(DeadLetterFormatTest, WritesNothingForNothing) {
   EXPECT_EQ(FormatRejectedLines(0, "rp", Identified({})), "");
 }
@@ -402,6 +486,24 @@ TEST_F(DeadLetterFileTest, AFileThatCannotBeOpenedIsAnErrorAndALaterWriteWorks) 
   EXPECT_TRUE(IsNoSpace(file.Write(0, "rp", Identified({{"m f=1 1", "a"}}))));
   ASSERT_TRUE(file.Write(0, "rp", Identified({{"m f=2 2", "b"}})).ok());
   EXPECT_EQ(ParseBack(ReadWholeFile(DayFile(0))).lines, (std::vector<std::string>{"m f=2 2"}));
+}
+
+// Bug 4: the lines of points InfluxDB dropped without naming them are
+// written, and counted.
+TEST_F(DeadLetterFileTest, WritesAndCountsTheLinesOfUnnamedDroppedPoints) {
+  const std::vector<std::string> old = {"m,host=a f=1i 1", "m,host=b f=2i 2", "m,host=c f=3i 3"};
+  const std::string batch = old[0] + "\n" + old[1] + "\n" + old[2] + "\n";
+  const RejectedLines r =
+      FindRejectedLines(batch, "partial write: points beyond retention policy dropped=3");
+  DeadLetterFile file;
+  Open(&file);
+  ASSERT_TRUE(file.Write(kExampleTime, "rp_four_weeks", r).ok());
+  const Parsed parsed = ParseBack(ReadWholeFile(DayFile(kExampleTime)));
+  EXPECT_EQ(parsed.lines, old);
+  EXPECT_EQ(parsed.comments, 1u);
+  EXPECT_EQ(parsed.errors, 0u);
+  EXPECT_EQ(file.lines_written(), 3u);
+  EXPECT_EQ(file.unidentified_points_written(), 3u);
 }
 
 TEST_F(DeadLetterFileTest, TheFileParsesBackToTheRefusedLines) {

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <iostream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace inflow::daemon {
@@ -333,6 +334,63 @@ TEST(RejectionTest, PointsBeyondTheRetentionPolicyAreUnidentified) {
   EXPECT_EQ(r.dropped, 2u);
   EXPECT_EQ(r.unidentified_dropped, 2u);
   EXPECT_EQ(r.unidentified_reason, "points beyond retention policy");
+}
+
+// Bug 4 (issue 9): the lines of points dropped without a name were lost.
+// Every line the text does not name is a candidate; which were dropped
+// cannot be told while there are more candidates than such points.
+TEST(RejectionTest, GivesTheLinesUnnamedDroppedPointsAreAmong) {
+  const RejectedLines r =
+      FindRejectedLines("m f=1 1\nm f=2 2\nm f=3 1700000000000000000\n",
+                        "partial write: points beyond retention policy dropped=2");
+  EXPECT_EQ(r.unidentified_candidates,
+            (std::vector<std::string_view>{"m f=1 1", "m f=2 2", "m f=3 1700000000000000000"}));
+  EXPECT_FALSE(r.AllCandidatesDropped());
+}
+
+TEST(RejectionTest, KnowsTheCandidatesWereAllDroppedWhenTheCountCoversThem) {
+  const RejectedLines r = FindRejectedLines(
+      "m f=1 1\nm f=2 2\n", "partial write: points beyond retention policy dropped=2");
+  EXPECT_EQ(r.unidentified_dropped, 2u);
+  EXPECT_EQ(r.unidentified_candidates, (std::vector<std::string_view>{"m f=1 1", "m f=2 2"}));
+  EXPECT_TRUE(r.AllCandidatesDropped());
+}
+
+TEST(RejectionTest, LeavesTheNamedLinesOutOfTheCandidates) {
+  const std::string batch = "m f=1i 1\nm f=2 2\nm,host=a f=3i 3\nm g=true 4\nn f=5i 5\n";
+  const std::string clause =
+      "field type conflict: input field \"f\" on measurement \"m\" is type integer, already "
+      "exists as type float";
+  const RejectedLines r = FindRejectedLines(batch, "partial write: " + clause + " dropped=3");
+  EXPECT_EQ(r.unidentified_dropped, 1u);
+  EXPECT_EQ(r.unidentified_candidates,
+            (std::vector<std::string_view>{"m f=2 2", "m g=true 4", "n f=5i 5"}));
+  EXPECT_FALSE(r.AllCandidatesDropped());
+}
+
+TEST(RejectionTest, GivesTheOneLineLeftAsTheOneUnnamedPointDropped) {
+  // Five dropped, four named: the fifth line is the fifth point.
+  const std::string conflict_f =
+      "field type conflict: input field \"f\" on measurement \"m\" is type integer, already "
+      "exists as type float";
+  const RejectedLines r = FindRejectedLines(
+      "m f=1i 1\ncpu g=\"ok\" 3\nm,time=x f=1 4\nm f=1i,g=t 5\n",
+      "partial write: " + conflict_f + "\n" + kTagTime + " dropped=4");
+  EXPECT_EQ(r.lines.size(), 3u);
+  EXPECT_EQ(r.unidentified_candidates, (std::vector<std::string_view>{"cpu g=\"ok\" 3"}));
+  EXPECT_TRUE(r.AllCandidatesDropped());
+}
+
+TEST(RejectionTest, GivesNoCandidatesWhenEveryDroppedPointIsNamed) {
+  const std::string batch = "m f=1i 1\nm f=2 2\n";
+  const std::string clause =
+      "field type conflict: input field \"f\" on measurement \"m\" is type integer, already "
+      "exists as type float";
+  const RejectedLines r = FindRejectedLines(batch, "partial write: " + clause + " dropped=1");
+  EXPECT_EQ(r.unidentified_dropped, 0u);
+  EXPECT_TRUE(r.unidentified_candidates.empty());
+  // A text not understood has the whole batch as its candidate instead.
+  EXPECT_TRUE(FindRejectedLines(batch, "field type conflict").unidentified_candidates.empty());
 }
 
 TEST(RejectionTest, SkipsBlankLinesAndCommentsOfTheBatch) {

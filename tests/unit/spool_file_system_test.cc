@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,7 @@
 namespace inflow::daemon {
 namespace {
 
+using test::FaultyFileSystem;
 using test::FileExists;
 using test::ReadWholeFile;
 using test::SpoolTempDir;
@@ -36,6 +38,46 @@ TEST(SpoolFileSystemTest, TellsAFullDiskOrQuotaFromOtherErrors) {
   EXPECT_TRUE(IsNotFound(IoError("a", "open", ENOENT)));
   EXPECT_FALSE(IsNotFound(IoError("a", "write", ENOSPC)));
   EXPECT_FALSE(IsNotFound(Status::Ok()));
+}
+
+TEST(SpoolFileSystemTest, ErrorsCarryTheErrnoOfTheCallThatFailed) {
+  EXPECT_EQ(IoError("a", "write", ENOSPC).sys_errno(), ENOSPC);
+  EXPECT_EQ(IoError("a", "fsync", EIO).sys_errno(), EIO);
+  EXPECT_EQ(Status::Error("not a system call").sys_errno(), 0);
+  EXPECT_EQ(Status::Error("x", EDQUOT).sys_errno(), EDQUOT);
+  EXPECT_EQ(Status::Ok().sys_errno(), 0);
+}
+
+// Issue 9: a full disk was recognised by the words of the message, so any
+// error whose text merely ended the same way (a path, a server's answer)
+// counted as one, and a message worded otherwise did not.
+TEST(SpoolFileSystemTest, AMessageThatReadsLikeAFullDiskIsNotOne) {
+  EXPECT_FALSE(IsNoSpace(Status::Error("a: write: No space left on device")));
+  EXPECT_FALSE(IsNoSpace(Status::Error("a: write: Disk quota exceeded")));
+  EXPECT_FALSE(IsNotFound(Status::Error("a: open: No such file or directory")));
+}
+
+// A fault injected into one call (as the spool's and the dead letters' tests
+// inject them) is told by its code, whatever the message around it.
+TEST(SpoolFileSystemTest, AFullDiskInjectedIntoOneCallIsRecognisedByItsCode) {
+  SpoolTempDir tmp;
+  PosixFileSystem posix;
+  FaultyFileSystem fs(&posix);
+  std::unique_ptr<WritableFile> file;
+  ASSERT_TRUE(fs.OpenWritable(tmp.File("f.seg"), &file).ok());
+  fs.FailNextWrite(ENOSPC, 2);
+  const Status full = file->Append("abcd");
+  EXPECT_EQ(full.sys_errno(), ENOSPC);
+  EXPECT_TRUE(IsNoSpace(full));
+  EXPECT_FALSE(IsNotFound(full));
+  fs.FailNextFileSync(EIO);
+  const Status io = file->Sync();
+  EXPECT_EQ(io.sys_errno(), EIO);
+  EXPECT_FALSE(IsNoSpace(io));
+  fs.FailNextOpenWritable(EDQUOT);
+  EXPECT_TRUE(IsNoSpace(fs.OpenWritable(tmp.File("g.seg"), &file)));
+  // The same words from elsewhere (say, a wrapped message) do not count.
+  EXPECT_FALSE(IsNoSpace(Status::Error("wrapped: " + full.message())));
 }
 
 // The write(2) stand-in for WriteFully: it takes at most `per_call` bytes a

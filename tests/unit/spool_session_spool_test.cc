@@ -31,6 +31,18 @@ using test::ReadWholeFile;
 using test::SpoolTempDir;
 using test::WriteWholeFile;
 
+// The folder names are on disk: a spool written by an earlier inflowd must
+// be found again, so these bytes never change.
+TEST(SessionSpoolDirNameTest, NamesTheFolderOfEachRetentionPolicyAsOnDisk) {
+  EXPECT_EQ(SessionSpoolDirName(""), "default");
+  EXPECT_EQ(SessionSpoolDirName("autogen"), "rp-autogen");
+  EXPECT_EQ(SessionSpoolDirName("rp_four_weeks.v2-A9"), "rp-rp_four_weeks.v2-A9");
+  // '~' is escaped, though RFC 3986 leaves it bare in URLs; hex in capitals.
+  EXPECT_EQ(SessionSpoolDirName("a~b c/d%e"), "rp-a%7Eb%20c%2Fd%25e");
+  EXPECT_EQ(SessionSpoolDirName(".."), "rp-..");
+  EXPECT_EQ(SessionSpoolDirName(std::string("\x00\xff\xc3\xa9\n", 5)), "rp-%00%FF%C3%A9%0A");
+}
+
 // The lines of one record, one point each.
 using Record = std::vector<std::string>;
 

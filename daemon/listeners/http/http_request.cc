@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include "inflow/percent_encoding.h"
+
 namespace inflow::daemon {
 
 namespace {
@@ -214,37 +216,17 @@ HttpRequestParser::Result HttpRequestParser::Feed(std::string_view data, size_t*
 
 namespace {
 
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 // Decodes one key or value that starts at `offset` in the whole query, so
 // that an error can say where.
 Status Unescape(std::string_view query, size_t offset, size_t length, std::string* out) {
-  out->clear();
-  out->reserve(length);
-  for (size_t i = offset; i < offset + length; ++i) {
-    char c = query[i];
-    if (c == '+') {
-      out->push_back(' ');
-    } else if (c != '%') {
-      out->push_back(c);
-    } else {
-      int high = i + 1 < offset + length ? HexValue(query[i + 1]) : -1;
-      int low = i + 2 < offset + length ? HexValue(query[i + 2]) : -1;
-      if (high < 0 || low < 0) {
-        std::string_view escape = query.substr(i, std::min<size_t>(3, offset + length - i));
-        return Status::Error("bad escape \"" + std::string(escape) + "\" at offset " +
-                             std::to_string(i) + " in query string");
-      }
-      out->push_back(static_cast<char>(high * 16 + low));
-      i += 2;
-    }
+  size_t bad = 0;
+  if (PercentDecode(query.substr(offset, length), PlusSign::kSpace, out, &bad)) {
+    return Status::Ok();
   }
-  return Status::Ok();
+  const size_t i = offset + bad;
+  std::string_view escape = query.substr(i, std::min<size_t>(3, offset + length - i));
+  return Status::Error("bad escape \"" + std::string(escape) + "\" at offset " +
+                       std::to_string(i) + " in query string");
 }
 
 }  // namespace

@@ -98,6 +98,7 @@ std::unique_ptr<Listener> Engine::MakeListener(const ListenerConfig& config) {
                                  ? config_.sessions.front().retention_policy
                                  : config.retention_policy;
   context.database = config_.influxdb.database;
+  context.clock = &clock_;
   switch (config.type) {
     case ListenerType::kUdp:
     case ListenerType::kUnixDgram:
@@ -213,8 +214,8 @@ void Engine::KeepDeadLetters(const SessionQueue& session, const Batch& batch,
   }
   if (status.ok()) {
     status = cause == DeadLetterCause::kRejected
-                 ? dead_letters_.Write(ReceivedNowNs(), session.retention_policy(), rejected)
-                 : dead_letters_.WriteBatch(ReceivedNowNs(), session.retention_policy(), reason,
+                 ? dead_letters_.Write(clock_.WallNanos(), session.retention_policy(), rejected)
+                 : dead_letters_.WriteBatch(clock_.WallNanos(), session.retention_policy(), reason,
                                             batch.body);
   }
   uint64_t suppressed = 0;

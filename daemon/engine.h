@@ -104,6 +104,7 @@ class Engine : public PointSink {
   static void OnHeldTimer(uv_timer_t* timer);
 
   uv_loop_t* loop_;
+  LoopClock clock_{loop_};  // the listeners' clock (ListenerContext::clock)
   Config config_;
   Router router_;
   std::vector<std::unique_ptr<SessionQueue>> sessions_;

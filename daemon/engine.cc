@@ -115,6 +115,7 @@ std::unique_ptr<Listener> Engine::MakeListener(const ListenerConfig& config) {
                                  ? config_.sessions.front().retention_policy
                                  : config.retention_policy;
   context.database = config_.influxdb.database;
+  context.clock = &clock_;
   switch (config.type) {
     case ListenerType::kUdp:
     case ListenerType::kUnixDgram:

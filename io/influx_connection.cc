@@ -9,7 +9,7 @@
 namespace inflow {
 
 struct InfluxConnection::Connection {
-  uv_tcp_t tcp;
+  TrackedHandle<uv_tcp_t> tcp;  // tcp.handle.data: this
   uv_connect_t connect;
   uv_write_t write;
   InfluxConnection* owner;  // null once abandoned: callbacks then do nothing
@@ -20,6 +20,7 @@ struct InfluxConnection::Connection {
 struct InfluxConnection::Resolve {
   uv_getaddrinfo_t req;
   InfluxConnection* owner;  // null once abandoned
+  HandleSet* handles;       // the owner's, which counts the lookup until its callback
 };
 
 namespace {
@@ -33,8 +34,9 @@ uint64_t Milliseconds(std::chrono::nanoseconds duration) {
 
 InfluxConnection::InfluxConnection(uv_loop_t* loop, const InfluxEndpoint* endpoint)
     : loop_(loop), endpoint_(endpoint) {
-  uv_timer_init(loop_, &timer_);
-  timer_.data = this;
+  uv_timer_init(loop_, &timer_.handle);
+  timer_.handle.data = this;
+  handles_.Adopt(&timer_);
 }
 
 InfluxConnection::~InfluxConnection() {
@@ -42,7 +44,7 @@ InfluxConnection::~InfluxConnection() {
 }
 
 void InfluxConnection::Write(std::string_view retention_policy, std::string_view body,
-                         Callback done) {
+                             Callback done) {
   request_.clear();
   BuildWriteRequest(endpoint_->url, endpoint_->database, retention_policy, body, &request_);
   Start(std::move(done), ClassifyWriteAnswer);
@@ -57,13 +59,17 @@ void InfluxConnection::CreateDatabase(Callback done) {
 void InfluxConnection::Start(Callback done, Classifier classify) {
   done_ = std::move(done);
   classify_ = classify;
-  uv_timer_start(&timer_, OnTimeout, Milliseconds(endpoint_->request_timeout), 0);
+  uv_timer_start(&timer_.handle, OnTimeout, Milliseconds(endpoint_->request_timeout), 0);
+  // Whatever fails from here to the end of Start is reported by Finish
+  // from the loop: see there.
+  starting_ = true;
   if (connection_ != nullptr && connection_->connected) {
     reused_ = true;
     Send();
   } else {
     Connect();
   }
+  starting_ = false;
 }
 
 void InfluxConnection::Connect() {
@@ -71,6 +77,7 @@ void InfluxConnection::Connect() {
   reused_ = false;
   resolve_ = new Resolve{};
   resolve_->owner = this;
+  resolve_->handles = &handles_;
   resolve_->req.data = resolve_;
   struct addrinfo hints = {};
   hints.ai_family = AF_UNSPEC;
@@ -83,12 +90,15 @@ void InfluxConnection::Connect() {
     delete resolve_;
     resolve_ = nullptr;
     Fail("cannot look up " + endpoint_->url.host + ": " + uv_strerror(rc));
+    return;
   }
+  handles_.RequestStarted();
 }
 
 void InfluxConnection::OnResolved(uv_getaddrinfo_t* req, int status, struct addrinfo* result) {
   auto* resolve = static_cast<Resolve*>(req->data);
   InfluxConnection* self = resolve->owner;
+  resolve->handles->RequestDone();
   delete resolve;
   if (self == nullptr) {
     if (result != nullptr) uv_freeaddrinfo(result);
@@ -118,13 +128,15 @@ void InfluxConnection::ConnectNext() {
   next_address_ = next_address_->ai_next;
   auto* connection = new Connection{};
   connection->owner = this;
-  uv_tcp_init(loop_, &connection->tcp);
-  connection->tcp.data = connection;
+  uv_tcp_init(loop_, &connection->tcp.handle);
+  connection->tcp.handle.data = connection;
+  handles_.Adopt(&connection->tcp);
   connection->connect.data = connection;
   connection->write.data = connection;
-  uv_tcp_nodelay(&connection->tcp, 1);
+  uv_tcp_nodelay(&connection->tcp.handle, 1);
   connection_ = connection;
-  int rc = uv_tcp_connect(&connection->connect, &connection->tcp, address->ai_addr, OnConnected);
+  int rc = uv_tcp_connect(&connection->connect, &connection->tcp.handle, address->ai_addr,
+                          OnConnected);
   if (rc < 0) {
     last_connect_error_ = uv_strerror(rc);
     Abandon();
@@ -144,7 +156,7 @@ void InfluxConnection::OnConnected(uv_connect_t* req, int status) {
   }
   connection->connected = true;
   uv_read_start(
-      reinterpret_cast<uv_stream_t*>(&connection->tcp),
+      reinterpret_cast<uv_stream_t*>(&connection->tcp.handle),
       [](uv_handle_t* handle, size_t, uv_buf_t* buf) {
         InfluxConnection* owner = static_cast<Connection*>(handle->data)->owner;
         *buf = owner == nullptr ? uv_buf_init(nullptr, 0)
@@ -162,8 +174,8 @@ void InfluxConnection::Send() {
   answer_bytes_ = 0;
   uv_buf_t buf = uv_buf_init(request_.data(), static_cast<unsigned>(request_.size()));
   connection_->writing = true;
-  int rc = uv_write(&connection_->write, reinterpret_cast<uv_stream_t*>(&connection_->tcp), &buf,
-                    1, OnWritten);
+  int rc = uv_write(&connection_->write, reinterpret_cast<uv_stream_t*>(&connection_->tcp.handle),
+                    &buf, 1, OnWritten);
   if (rc < 0) Fail(std::string("cannot send the write: ") + uv_strerror(rc));
 }
 
@@ -231,12 +243,30 @@ void InfluxConnection::OnTimeout(uv_timer_t* timer) {
              std::to_string(Milliseconds(self->endpoint_->request_timeout)) + " ms)");
 }
 
+// The one place `done` is called. Inside Start (Write, CreateDatabase), the
+// caller is still in its call: the verdict waits for the timer, due at once,
+// so that the caller is never called back from within its own call (and,
+// starting the next write from the callback, never recurses). Every other
+// path here runs in a loop callback already.
 void InfluxConnection::Finish(WriteVerdict verdict) {
-  uv_timer_stop(&timer_);
+  uv_timer_stop(&timer_.handle);
+  if (starting_) {
+    deferred_ = std::move(verdict);
+    uv_timer_start(&timer_.handle, OnDeferred, 0, 0);
+    return;
+  }
   // The callback may start the next write at once.
   Callback done = std::move(done_);
   done_ = nullptr;
   if (done) done(verdict);
+}
+
+void InfluxConnection::OnDeferred(uv_timer_t* timer) {
+  auto* self = static_cast<InfluxConnection*>(timer->data);
+  if (!self->deferred_) return;
+  WriteVerdict verdict = std::move(*self->deferred_);
+  self->deferred_.reset();
+  self->Finish(std::move(verdict));
 }
 
 void InfluxConnection::Fail(std::string what) {
@@ -250,7 +280,8 @@ void InfluxConnection::Fail(std::string what) {
 void InfluxConnection::Abandon() {
   if (connection_ != nullptr) {
     connection_->owner = nullptr;
-    uv_close(reinterpret_cast<uv_handle_t*>(&connection_->tcp), OnConnectionClosed);
+    handles_.Close(&connection_->tcp,
+                   [](uv_tcp_t* tcp) { delete static_cast<Connection*>(tcp->data); });
     connection_ = nullptr;
   }
   if (resolve_ != nullptr) {
@@ -264,12 +295,9 @@ void InfluxConnection::Close() {
   if (closed_) return;
   closed_ = true;
   done_ = nullptr;
+  deferred_.reset();
   Abandon();
-  uv_close(reinterpret_cast<uv_handle_t*>(&timer_), nullptr);
-}
-
-void InfluxConnection::OnConnectionClosed(uv_handle_t* handle) {
-  delete static_cast<Connection*>(handle->data);
+  handles_.Close(&timer_);
 }
 
 }  // namespace inflow

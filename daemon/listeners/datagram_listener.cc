@@ -93,11 +93,12 @@ Status DatagramListener::Start() {
     if (controls_) messages_[i].msg_hdr.msg_control = controls_.get() + i * kControlBytes;
   }
 
-  int rc = uv_poll_init_socket(loop_, &poll_, fd_);
+  int rc = uv_poll_init_socket(loop_, &poll_.handle, fd_);
   if (rc < 0) return Status::Error(context_.name + ": " + uv_strerror(rc));
+  handles_.Adopt(&poll_);
   polling_ = true;
-  poll_.data = this;
-  rc = uv_poll_start(&poll_, UV_READABLE, OnReadable);
+  poll_.handle.data = this;
+  rc = uv_poll_start(&poll_.handle, UV_READABLE, OnReadable);
   if (rc < 0) return Status::Error(context_.name + ": " + uv_strerror(rc));
   return Status::Ok();
 }
@@ -168,7 +169,7 @@ void DatagramListener::ReadAll() {
       }
       break;
     }
-    int64_t received_ns = ReceivedNowNs();
+    int64_t received_ns = context_.clock->WallNanos();
     for (int i = 0; i < count; ++i) {
       mmsghdr& message = messages_[static_cast<size_t>(i)];
       ++datagrams_;
@@ -177,7 +178,7 @@ void DatagramListener::ReadAll() {
       if ((message.msg_hdr.msg_flags & MSG_TRUNC) != 0) {
         ++truncated_;
         uint64_t suppressed = 0;
-        if (truncated_log_.Allow(MonoTime::clock::now(), &suppressed)) {
+        if (truncated_log_.Allow(context_.clock->Now(), &suppressed)) {
           spdlog::warn("{}: a datagram over {} bytes was dropped ({} so far)", context_.name,
                        kMaxDatagramBytes, truncated_);
         }
@@ -214,7 +215,7 @@ void DatagramListener::LogKernelDrops() {
   // Refused messages are not lost: the next one allowed reports every drop
   // since the last message.
   uint64_t suppressed = 0;
-  if (!kernel_drops_log_.Allow(MonoTime::clock::now(), &suppressed)) return;
+  if (!kernel_drops_log_.Allow(context_.clock->Now(), &suppressed)) return;
   spdlog::warn(
       "{}: the kernel dropped {} datagrams ({} in all): inflowd is not reading fast enough; "
       "raise read_buffer_bytes (and net.core.rmem_max)",
@@ -223,9 +224,9 @@ void DatagramListener::LogKernelDrops() {
 }
 
 void DatagramListener::Close() {
-  if (!polling_ || uv_is_closing(reinterpret_cast<uv_handle_t*>(&poll_))) return;
-  uv_close(reinterpret_cast<uv_handle_t*>(&poll_), [](uv_handle_t* handle) {
-    auto* self = static_cast<DatagramListener*>(handle->data);
+  if (!polling_) return;
+  handles_.Close(&poll_, [](uv_poll_t* poll) {
+    auto* self = static_cast<DatagramListener*>(poll->data);
     close(self->fd_);
     self->fd_ = -1;
     self->polling_ = false;

@@ -22,6 +22,7 @@
 #include <memory>
 #include <vector>
 
+#include "inflow/handle_set.h"
 #include "listeners/listener.h"
 #include "log_rate_limiter.h"
 
@@ -68,6 +69,7 @@ class DatagramListener : public Listener {
   void CountKernelDrops(msghdr* header);  // adds what its SO_RXQ_OVFL counter says
   void LogKernelDrops();
 
+  HandleSet handles_{"DatagramListener"};
   uv_loop_t* loop_;
   ListenerConfig config_;
   ListenerContext context_;
@@ -75,8 +77,8 @@ class DatagramListener : public Listener {
   LogRateLimiter kernel_drops_log_;
   Intake intake_;
   int fd_ = -1;
-  uv_poll_t poll_;
-  bool polling_ = false;  // poll_ was initialized and must be closed
+  TrackedHandle<uv_poll_t> poll_;
+  bool polling_ = false;  // poll_ was initialized and its close callback has not run
   std::unique_ptr<char[]> buffers_;  // kBatch buffers of kMaxDatagramBytes
   std::unique_ptr<char[]> controls_;  // UDP: kBatch control buffers, for SO_RXQ_OVFL
   std::vector<mmsghdr> messages_;

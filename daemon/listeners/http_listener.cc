@@ -1,7 +1,5 @@
 #include "listeners/http_listener.h"
 
-#include <spdlog/spdlog.h>
-
 #include <map>
 #include <utility>
 #include <vector>
@@ -10,13 +8,12 @@
 
 namespace inflow::daemon {
 
-struct HttpListener::Client {
+struct HttpListener::Client : StreamClients::Client {
   explicit Client(HttpListener* owner)
       : listener(owner),
         intake(owner->context_.router, owner->context_.parser_options, owner->context_.name,
                owner->context_.retention_policy) {}
 
-  uv_tcp_t tcp;
   HttpListener* listener;
   HttpRequestParser parser;
   Intake intake;
@@ -109,89 +106,42 @@ void AppendError(int status, std::string_view message, bool keep_alive, std::str
 }  // namespace
 
 HttpListener::HttpListener(uv_loop_t* loop, const ListenerConfig& config, ListenerContext context)
-    : loop_(loop), config_(config), context_(std::move(context)) {}
+    : config_(config),
+      context_(std::move(context)),
+      clients_(loop, StreamClients::Transport::kTcp, context_.name, this) {}
 
 Status HttpListener::Start() {
   sockaddr_storage address = {};
   socklen_t length = 0;
   Status status = ResolveHostPort(config_.address, SOCK_STREAM, &address, &length);
   if (!status.ok()) return Status::Error(context_.name + ": " + status.message());
-  uv_tcp_init(loop_, &server_);
-  server_.data = this;
-  server_open_ = true;
-  int rc = uv_tcp_bind(&server_, reinterpret_cast<sockaddr*>(&address), 0);
-  if (rc == 0) rc = uv_listen(reinterpret_cast<uv_stream_t*>(&server_), SOMAXCONN, OnConnection);
+  int rc = clients_.InitServer();
+  if (rc == 0) rc = uv_tcp_bind(clients_.tcp(), reinterpret_cast<sockaddr*>(&address), 0);
+  if (rc == 0) rc = clients_.Listen();
   if (rc < 0) return Status::Error(context_.name + ": bind: " + uv_strerror(rc));
   return Status::Ok();
 }
 
-void HttpListener::OnConnection(uv_stream_t* server, int status) {
-  auto* self = static_cast<HttpListener*>(server->data);
-  if (status < 0) {
-    spdlog::error("{}: accept: {}", self->context_.name, uv_strerror(status));
-    return;
-  }
-  auto* client = new Client(self);
-  uv_tcp_init(self->loop_, &client->tcp);
-  client->tcp.data = client;
-  self->clients_.insert(client);
-  int rc = uv_accept(server, reinterpret_cast<uv_stream_t*>(&client->tcp));
-  if (rc == 0) {
-    uv_tcp_nodelay(&client->tcp, 1);
-    if (!self->paused_) rc = self->StartReading(client);
-  }
-  if (rc < 0) {
-    spdlog::error("{}: accept: {}", self->context_.name, uv_strerror(rc));
-    self->CloseClient(client);
-  }
+std::unique_ptr<StreamClients::Client> HttpListener::NewClient() {
+  return std::make_unique<Client>(this);
 }
 
-int HttpListener::StartReading(Client* client) {
-  return uv_read_start(
-      reinterpret_cast<uv_stream_t*>(&client->tcp),
-      [](uv_handle_t* handle, size_t, uv_buf_t* buf) {
-        HttpListener* owner = static_cast<Client*>(handle->data)->listener;
-        *buf = uv_buf_init(owner->read_buffer_, sizeof(owner->read_buffer_));
-      },
-      OnRead);
-}
-
-void HttpListener::Pause() {
-  paused_ = true;
-  for (Client* client : clients_) uv_read_stop(reinterpret_cast<uv_stream_t*>(&client->tcp));
-}
-
-void HttpListener::Resume() {
-  paused_ = false;
-  for (Client* client : clients_) {
-    if (uv_is_closing(reinterpret_cast<uv_handle_t*>(&client->tcp))) continue;
-    if (client->held) {
-      client->held = false;
-      Send(client, std::move(client->held_answer), client->held_then_close);
-      if (client->held_then_close) continue;
-      std::string unread = std::move(client->unread);
-      client->unread.clear();
-      ProcessInput(client, unread);
-    }
-    // Serving what was unread may have filled the spool again.
-    if (paused_ || client->held) continue;
-    if (uv_is_closing(reinterpret_cast<uv_handle_t*>(&client->tcp))) continue;
-    if (int rc = StartReading(client); rc < 0) {
-      spdlog::error("{}: resuming a client: {}", context_.name, uv_strerror(rc));
-      CloseClient(client);
-    }
+bool HttpListener::OnResume(StreamClients::Client* base) {
+  auto* client = static_cast<Client*>(base);
+  if (client->held) {
+    client->held = false;
+    Send(client, std::move(client->held_answer), client->held_then_close);
+    if (client->held_then_close) return false;
+    std::string unread = std::move(client->unread);
+    client->unread.clear();
+    ProcessInput(client, unread);
   }
+  // Serving what was unread may have held a request again.
+  return !client->held;
 }
 
-void HttpListener::OnRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) {
-  auto* client = static_cast<Client*>(stream->data);
-  HttpListener* self = client->listener;
-  if (nread == 0) return;
-  if (nread < 0) {
-    self->CloseClient(client);
-    return;
-  }
-  self->ProcessInput(client, std::string_view(buf->base, static_cast<size_t>(nread)));
+void HttpListener::OnRead(StreamClients::Client* client, std::string_view data) {
+  ProcessInput(static_cast<Client*>(client), data);
 }
 
 void HttpListener::ProcessInput(Client* client, std::string_view data) {
@@ -283,7 +233,7 @@ void HttpListener::ServeWrite(Client* client, const HttpRequest& request, std::s
   std::optional<std::string_view> rp = QueryValue(params, "rp");
   client->intake.Reset(options, rp && !rp->empty() ? *rp : context_.retention_policy);
   AnswerCollector collector(context_.pipeline);
-  client->intake.Feed(request.body, true, ReceivedNowNs(), &collector);
+  client->intake.Feed(request.body, true, context_.clock->WallNanos(), &collector);
   // The answer only once the points are in the spool.
   switch (context_.pipeline->Admit(true)) {
     case Admission::kHeld:
@@ -312,35 +262,19 @@ void HttpListener::ServeWrite(Client* client, const HttpRequest& request, std::s
 void HttpListener::Send(Client* client, std::string answer, bool then_close) {
   auto* write = new WriteRequest{{}, std::move(answer), then_close};
   write->req.data = write;
-  if (then_close) uv_read_stop(reinterpret_cast<uv_stream_t*>(&client->tcp));
+  if (then_close) uv_read_stop(client->stream());
   uv_buf_t buf = uv_buf_init(write->data.data(), static_cast<unsigned>(write->data.size()));
-  int rc = uv_write(&write->req, reinterpret_cast<uv_stream_t*>(&client->tcp), &buf, 1,
-                    [](uv_write_t* req, int status) {
-                      auto* done = static_cast<WriteRequest*>(req->data);
-                      auto* owner = static_cast<Client*>(req->handle->data);
-                      if (status < 0 || done->then_close) owner->listener->CloseClient(owner);
-                      delete done;
-                    });
-  if (rc < 0) {
-    delete write;
-    CloseClient(client);
-  }
-}
-
-void HttpListener::CloseClient(Client* client) {
-  uv_handle_t* handle = reinterpret_cast<uv_handle_t*>(&client->tcp);
-  if (uv_is_closing(handle)) return;
-  uv_close(handle, [](uv_handle_t* closed) {
-    auto* done = static_cast<Client*>(closed->data);
-    done->listener->clients_.erase(done);
+  // Runs before the client's close callback (libuv cancels a closing
+  // stream's writes first), so the client is still there.
+  int rc = uv_write(&write->req, client->stream(), &buf, 1, [](uv_write_t* req, int status) {
+    auto* done = static_cast<WriteRequest*>(req->data);
+    auto* owner = static_cast<Client*>(static_cast<StreamClients::Client*>(req->handle->data));
+    if (status < 0 || done->then_close) owner->listener->clients_.Close(owner);
     delete done;
   });
-}
-
-void HttpListener::Close() {
-  for (Client* client : clients_) CloseClient(client);
-  if (server_open_ && !uv_is_closing(reinterpret_cast<uv_handle_t*>(&server_))) {
-    uv_close(reinterpret_cast<uv_handle_t*>(&server_), nullptr);
+  if (rc < 0) {
+    delete write;
+    clients_.Close(client);
   }
 }
 

@@ -9,22 +9,24 @@
 // `db`, when given, must name the database inflowd writes to (else 404, as
 // InfluxDB answers an unknown database); `rp` picks the session (default:
 // the listener's); `precision` is n/ns, u/us, ms or s (default: the
-// listener's). Keep-alive and pipelined requests are served in order.
+// listener's). Keep-alive and pipelined requests are served in order. Its
+// connections (accept, reading, closing) are a StreamClients'.
 
 #ifndef INFLOW_DAEMON_LISTENERS_HTTP_LISTENER_H_
 #define INFLOW_DAEMON_LISTENERS_HTTP_LISTENER_H_
 
 #include <uv.h>
 
+#include <memory>
 #include <string>
-#include <unordered_set>
 
 #include "listeners/http/http_request.h"
 #include "listeners/listener.h"
+#include "listeners/stream_clients.h"
 
 namespace inflow::daemon {
 
-class HttpListener : public Listener {
+class HttpListener : public Listener, private StreamClients::Delegate {
  public:
   // The most bad lines one answer names; the rest are counted.
   static constexpr size_t kMaxErrorsNamed = 100;
@@ -32,34 +34,32 @@ class HttpListener : public Listener {
   HttpListener(uv_loop_t* loop, const ListenerConfig& config, ListenerContext context);
 
   Status Start() override;
-  void Close() override;
-  void Pause() override;
-  void Resume() override;
+  void Close() override { clients_.Close(); }
+  void Pause() override { clients_.Pause(); }
+  void Resume() override { clients_.Resume(); }
   const std::string& name() const override { return context_.name; }
 
  private:
   struct Client;
   class AnswerCollector;
 
-  static void OnConnection(uv_stream_t* server, int status);
-  static void OnRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf);
-  int StartReading(Client* client);
+  // StreamClients::Delegate.
+  std::unique_ptr<StreamClients::Client> NewClient() override;
+  void OnRead(StreamClients::Client* client, std::string_view data) override;
+  void OnEnd(StreamClients::Client*, int) override {}
+  // Sends a held answer and serves what was read after it.
+  bool OnResume(StreamClients::Client* client) override;
+
   // Serves the requests in `data`, in order, until one is held for a full
   // spool (its answer and the bytes after it then wait in the client).
   void ProcessInput(Client* client, std::string_view data);
   void Serve(Client* client, const HttpRequest& request, std::string* answer);
   void ServeWrite(Client* client, const HttpRequest& request, std::string* answer);
   void Send(Client* client, std::string answer, bool then_close);
-  void CloseClient(Client* client);
 
-  uv_loop_t* loop_;
   ListenerConfig config_;
   ListenerContext context_;
-  uv_tcp_t server_;
-  bool server_open_ = false;
-  bool paused_ = false;
-  std::unordered_set<Client*> clients_;
-  char read_buffer_[64 << 10];  // shared: one read at a time on the loop
+  StreamClients clients_;
 };
 
 }  // namespace inflow::daemon

@@ -4,15 +4,17 @@
 //
 // Ownership: the engine owns its listeners. Close() stops reading and closes
 // every handle, the clients' too; the listener must outlive the loop's run
-// that follows. Thread: the loop's.
+// that follows (its handles are in a HandleSet, which aborts the process if
+// the listener is destroyed before their close callbacks ran). Thread: the
+// loop's.
 
 #ifndef INFLOW_DAEMON_LISTENERS_LISTENER_H_
 #define INFLOW_DAEMON_LISTENERS_LISTENER_H_
 
-#include <cstdint>
 #include <string>
 
 #include "config/config.h"
+#include "inflow/clock.h"
 #include "inflow/line_parser.h"
 #include "inflow/status.h"
 #include "intake/intake.h"
@@ -28,6 +30,10 @@ struct ListenerContext {
   std::string name;              // e.g. "unix_stream /run/inflowd/inflowd.sock", for logs
   std::string retention_policy;  // of its points, unless routed
   std::string database;          // the database written to (HTTP checks `db` against it)
+  // The only time a listener reads: WallNanos() stamps the points that
+  // arrive without a timestamp, Now() paces its rate-limited logs. Not
+  // null; outlives the listener (the engine's LoopClock, a test's own).
+  const Clock* clock = nullptr;
 };
 
 class Listener {
@@ -52,10 +58,6 @@ class Listener {
 
   virtual const std::string& name() const = 0;
 };
-
-// The wall-clock time in nanoseconds since the epoch: the timestamp of
-// points that arrive without one.
-int64_t ReceivedNowNs();
 
 }  // namespace inflow::daemon
 

@@ -5,28 +5,30 @@
 // still incomplete when its client closes the connection is taken as
 // ending there. Each read's points are admitted to the spool together;
 // while the spool is full under when_full: block, the listener is paused
-// and its clients' writes wait in their sockets.
+// and its clients' writes wait in their sockets. Its connections (accept,
+// reading, closing) are a StreamClients'.
 
 #ifndef INFLOW_DAEMON_LISTENERS_STREAM_LISTENER_H_
 #define INFLOW_DAEMON_LISTENERS_STREAM_LISTENER_H_
 
 #include <uv.h>
 
+#include <memory>
 #include <string>
-#include <unordered_set>
 
 #include "listeners/listener.h"
+#include "listeners/stream_clients.h"
 
 namespace inflow::daemon {
 
-class StreamListener : public Listener {
+class StreamListener : public Listener, private StreamClients::Delegate {
  public:
   StreamListener(uv_loop_t* loop, const ListenerConfig& config, ListenerContext context);
 
   Status Start() override;
   void Close() override;
-  void Pause() override;
-  void Resume() override;
+  void Pause() override { clients_.Pause(); }
+  void Resume() override { clients_.Resume(); }
   const std::string& name() const override { return context_.name; }
 
   size_t clients() const { return clients_.size(); }
@@ -34,22 +36,16 @@ class StreamListener : public Listener {
  private:
   struct Client;
 
-  static void OnConnection(uv_stream_t* server, int status);
-  static void OnRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf);
-  int StartReading(Client* client);
-  void CloseClient(Client* client);
+  // StreamClients::Delegate.
+  std::unique_ptr<StreamClients::Client> NewClient() override;
+  void OnRead(StreamClients::Client* client, std::string_view data) override;
+  void OnEnd(StreamClients::Client* client, int status) override;
+  void OnServerClosed() override;
 
-  uv_loop_t* loop_;
   ListenerConfig config_;
   ListenerContext context_;
-  uv_pipe_t server_;
-  bool server_open_ = false;
   bool bound_ = false;  // the socket file is ours to remove
-  bool paused_ = false;
-  std::unordered_set<Client*> clients_;
-  // One read at a time on the loop: every client reads into this buffer and
-  // keeps only an incomplete last line of its own.
-  char read_buffer_[64 << 10];
+  StreamClients clients_;
 };
 
 }  // namespace inflow::daemon

@@ -1,4 +1,5 @@
-// HttpResponseParser: HTTP/1.1 responses from bytes, with llhttp.
+// HttpResponseParser: HTTP/1.1 responses from bytes, with llhttp (through
+// LlhttpReader, the glue it shares with inflowd's request parser).
 //
 // The InfluxDB writer feeds it what it reads from a connection; it never
 // touches a socket itself, so tests feed it bytes split anywhere. Responses
@@ -9,14 +10,14 @@
 #ifndef INFLOW_HTTP_RESPONSE_PARSER_H_
 #define INFLOW_HTTP_RESPONSE_PARSER_H_
 
-#include <llhttp.h>
-
 #include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include "inflow/llhttp_reader.h"
 
 namespace inflow {
 
@@ -30,7 +31,7 @@ struct HttpResponse {
   std::optional<std::string_view> Header(std::string_view name) const;
 };
 
-class HttpResponseParser {
+class HttpResponseParser : private LlhttpReader::Hooks {
  public:
   enum class Result { kNeedMore, kComplete, kError };
 
@@ -55,30 +56,18 @@ class HttpResponseParser {
 
   // REQUIRES: the last Feed or Finish returned kComplete.
   const HttpResponse& response() const { return response_; }
-  const std::string& error() const { return error_; }
+  const std::string& error() const { return reader_.error(); }
 
   // Readies the parser for the next response on the same connection.
   void Reset();
 
  private:
-  static int OnStatus(llhttp_t* parser, const char* at, size_t length);
-  static int OnHeaderField(llhttp_t* parser, const char* at, size_t length);
-  static int OnHeaderValue(llhttp_t* parser, const char* at, size_t length);
-  static int OnHeadersComplete(llhttp_t* parser);
-  static int OnBody(llhttp_t* parser, const char* at, size_t length);
-  static int OnMessageComplete(llhttp_t* parser);
+  // LlhttpReader::Hooks.
+  std::string Malformed(size_t offset, const char* name, const char* reason) override;
 
-  bool CountHeaderBytes(size_t length);
-
-  llhttp_settings_t settings_;
-  llhttp_t parser_;
   HttpResponse response_;
-  std::string error_;
-  size_t header_bytes_ = 0;
-  size_t max_header_bytes_;
-  size_t max_body_bytes_;
-  bool in_value_ = false;  // the last header callback was for a value
-  bool complete_ = false;
+  std::string reason_phrase_;  // read, not kept
+  LlhttpReader reader_;
 };
 
 }  // namespace inflow

@@ -8,9 +8,17 @@
 // reused keep-alive connection turns out to have been closed by the server
 // before it answered. The engine decides everything else.
 //
-// Ownership: the writer owns its timer and its connection. Close() closes
-// them; the writer must outlive the loop's run that follows (its handles'
-// close callbacks). Thread: the loop's.
+// Every verdict is reported from a loop callback, never from within the
+// call that started the write: a failure found inside Write or
+// CreateDatabase (the host refused by uv_getaddrinfo at the call, uv_write
+// refusing the stream) waits for the loop's next turn, so a caller may start
+// the next write from its callback without being called back inside it.
+//
+// Ownership: the writer owns its timer and its connection, and the
+// connections and lookups it abandoned until their callbacks ran (a
+// HandleSet, which aborts the process if the writer is destroyed earlier).
+// Close() closes them; the writer must outlive the loop's run that follows.
+// Thread: the loop's.
 
 #ifndef INFLOW_INFLUX_CONNECTION_H_
 #define INFLOW_INFLUX_CONNECTION_H_
@@ -18,9 +26,11 @@
 #include <uv.h>
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 
+#include "inflow/handle_set.h"
 #include "inflow/http_response_parser.h"
 #include "inflow/influx_protocol.h"
 
@@ -37,8 +47,10 @@ class InfluxConnection {
   InfluxConnection& operator=(const InfluxConnection&) = delete;
 
   // Writes `body` (lines ending in '\n', ns timestamps) to the retention
-  // policy; calls `done` once, from the loop, with the verdict, unless the
-  // writer is closed first. REQUIRES: !busy(), not closed.
+  // policy; calls `done` once, from a later loop callback (never from
+  // within this call, even for a failure found in it), with the verdict,
+  // unless the writer is closed first. busy() until then.
+  // REQUIRES: !busy(), not closed.
   void Write(std::string_view retention_policy, std::string_view body, Callback done);
 
   // Creates the database (CREATE DATABASE, which succeeds if it exists);
@@ -48,7 +60,9 @@ class InfluxConnection {
   bool busy() const { return static_cast<bool>(done_); }
 
   // Abandons a write in flight (its callback is never called) and closes
-  // the connection and the timer.
+  // the connection and the timer. The writer may be destroyed once the
+  // loop has run their close callbacks (and those of the connections and
+  // lookups abandoned before).
   void Close();
 
  private:
@@ -70,12 +84,17 @@ class InfluxConnection {
   static void OnConnected(uv_connect_t* req, int status);
   static void OnWritten(uv_write_t* req, int status);
   static void OnTimeout(uv_timer_t* timer);
-  static void OnConnectionClosed(uv_handle_t* handle);
+  static void OnDeferred(uv_timer_t* timer);
 
+  HandleSet handles_{"InfluxConnection"};
   uv_loop_t* loop_;
   const InfluxEndpoint* endpoint_;
-  uv_timer_t timer_;
+  // The request's deadline; or, due at once, the report of a verdict found
+  // inside Start (deferred_).
+  TrackedHandle<uv_timer_t> timer_;
   bool closed_ = false;
+  bool starting_ = false;  // inside Start: a verdict now must wait for the loop
+  std::optional<WriteVerdict> deferred_;
 
   Connection* connection_ = nullptr;  // null when not connected
   Resolve* resolve_ = nullptr;        // a lookup in progress

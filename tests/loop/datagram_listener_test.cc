@@ -24,6 +24,7 @@
 #include <string_view>
 #include <vector>
 
+#include "inflow/clock.h"
 #include "private_loop.h"
 
 namespace inflow::daemon {
@@ -131,6 +132,7 @@ class DatagramListenerTest : public ::testing::Test {
     context.name = config.type == ListenerType::kUdp ? "udp " + config.address
                                                      : "unix_dgram " + config.path;
     context.retention_policy = "autogen";
+    context.clock = &clock_;
     listener_.emplace(loop_.get(), config, std::move(context));
     Status status = listener_->Start();
     ASSERT_TRUE(status.ok()) << status.message();
@@ -167,6 +169,7 @@ class DatagramListenerTest : public ::testing::Test {
 
   Router router_{{"autogen"}, ""};
   RecordingSink sink_;
+  ManualClock clock_;
   PrivateLoop loop_;
   std::optional<DatagramListener> listener_;  // after loop_: destroyed first
   int port_ = 0;                // of a udp listener
@@ -190,6 +193,25 @@ TEST_F(DatagramListenerTest, ForcesTheReceiveBufferPastRmemMaxWhenItMay) {
   // listener keeps what net.core.rmem_max allows.
   int granted = CanForceReceiveBuffer() ? static_cast<int>(asked) : rmem_max;
   EXPECT_EQ(listener_->receive_buffer_bytes(), 2 * granted);
+}
+
+// The listener reads time only from its context's clock.
+TEST_F(DatagramListenerTest, StampsALineWithoutATimestampWithItsClocksWallTime) {
+  clock_.SetWallNanos(1700000000123456789);
+  ASSERT_NO_FATAL_FAILURE(StartUdp(65536));
+  int sender = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(sender, 0);
+  sockaddr_in address = {};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  address.sin_port = htons(static_cast<uint16_t>(port_));
+  std::string_view datagram = "cpu,host=a v=1i\n";
+  ASSERT_EQ(sendto(sender, datagram.data(), datagram.size(), 0,
+                   reinterpret_cast<sockaddr*>(&address), sizeof(address)),
+            static_cast<ssize_t>(datagram.size()));
+  close(sender);
+  ASSERT_TRUE(loop_.RunUntil([&] { return !sink_.lines.empty(); }, "the datagram"));
+  EXPECT_EQ(sink_.lines, std::vector<std::string>{"cpu,host=a v=1i 1700000000123456789\n"});
 }
 
 TEST_F(DatagramListenerTest, CountsTheKernelsDropsWhenTheQueueOverflows) {

@@ -416,6 +416,73 @@ TEST_F(InfluxConnectionTest, CloseBeforeTheConnectionIsMadeCallsNothingAndCloses
   EXPECT_TRUE(verdicts_.empty());
 }
 
+// Bug 2 (issue 9): a failure found inside Write (uv_getaddrinfo refusing
+// the host at the call) was reported from inside Write, so that the caller's
+// callback ran within its own call to Write. libuv refuses, before it starts
+// a lookup, a host name longer than DNS allows (255 bytes); ParseInfluxUrl
+// takes it, so a configured URL can carry one.
+std::string UrlWithAnOverlongHost() { return "http://" + std::string(300, 'a') + ":8086"; }
+
+TEST_F(InfluxConnectionTest, ReportsALookUpRefusedInsideWriteFromTheLoopNotFromWrite) {
+  StartWriter(UrlWithAnOverlongHost());
+  Write(kBody);
+  EXPECT_TRUE(verdicts_.empty()) << "the callback ran inside Write: " << Describe(verdicts_[0]);
+  EXPECT_TRUE(writer_->busy());
+  ASSERT_TRUE(RunUntilVerdicts(1));
+  EXPECT_EQ(verdicts_[0].outcome, WriteOutcome::kRetry) << Describe(verdicts_[0]);
+  EXPECT_TRUE(Contains(verdicts_[0].error, "cannot look up")) << verdicts_[0].error;
+  EXPECT_FALSE(writer_->busy());
+}
+
+TEST_F(InfluxConnectionTest, ReportsALookUpRefusedInsideCreateDatabaseFromTheLoop) {
+  StartWriter(UrlWithAnOverlongHost());
+  std::optional<WriteVerdict> verdict;
+  writer_->CreateDatabase([&](const WriteVerdict& v) { verdict = v; });
+  EXPECT_FALSE(verdict.has_value()) << "the callback ran inside CreateDatabase";
+  ASSERT_TRUE(loop_.RunUntil([&] { return verdict.has_value(); }, "the verdict"));
+  EXPECT_EQ(verdict->outcome, WriteOutcome::kRetry) << Describe(*verdict);
+  EXPECT_TRUE(Contains(verdict->error, "cannot look up")) << verdict->error;
+}
+
+// The caller's pattern (SessionQueue): the next write is started from the
+// verdict's callback. Its failure, found inside that Write, must not run
+// the callback again while the first is still on the stack.
+TEST_F(InfluxConnectionTest, ReportsAFailureInsideAWriteStartedFromTheCallbackOnALaterTurn) {
+  StartWriter(UrlWithAnOverlongHost());
+  size_t verdicts_when_the_second_write_returned = 0;
+  Write(kBody, "", [&] {
+    Write(kOtherBody);
+    verdicts_when_the_second_write_returned = verdicts_.size();
+  });
+  ASSERT_TRUE(RunUntilVerdicts(2));
+  EXPECT_EQ(verdicts_when_the_second_write_returned, 1u);
+  EXPECT_EQ(verdicts_[1].outcome, WriteOutcome::kRetry) << Describe(verdicts_[1]);
+}
+
+TEST_F(InfluxConnectionTest, CloseBeforeAFailureFoundInsideWriteIsReportedCallsNothing) {
+  StartWriter(UrlWithAnOverlongHost());
+  Write(kBody);
+  writer_->Close();
+  EXPECT_EQ(CloseAll(), 0);
+  EXPECT_TRUE(verdicts_.empty());
+}
+
+// The writer's HandleSet: destroyed after Close() but before the loop ran
+// the close callbacks of its timer and of the connection it abandoned, the
+// writer aborts the process (here a death test's child) instead of freeing
+// memory libuv still holds.
+TEST_F(InfluxConnectionTest, AbortsWhenDestroyedBeforeItsCloseCallbacksRan) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_DEATH(
+      {
+        StartWriter();
+        Write(kBody);
+        writer_->Close();
+        writer_.reset();
+      },
+      "InfluxConnection destroyed before all its close callbacks ran");
+}
+
 // ---------------------------------------------------------------------------
 // Against a real influxd, for the answers it gives.
 

@@ -9,8 +9,6 @@ namespace inflow::daemon {
 
 namespace {
 
-HttpRequestParser* Self(llhttp_t* parser) { return static_cast<HttpRequestParser*>(parser->data); }
-
 bool EqualsIgnoringCase(std::string_view a, std::string_view b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
            return std::tolower(static_cast<unsigned char>(x)) ==
@@ -48,166 +46,89 @@ void SplitTarget(std::string_view target, std::string* path, std::string* query)
 }  // namespace
 
 std::optional<std::string_view> HttpRequest::Header(std::string_view name) const {
-  for (const auto& [key, value] : headers) {
-    if (EqualsIgnoringCase(key, name)) return value;
-  }
-  return std::nullopt;
+  const std::string* value = FindHttpHeader(headers, name);
+  if (value == nullptr) return std::nullopt;
+  return *value;
 }
 
+// Trailers after a chunked body are counted but not kept: InfluxDB never
+// reads them, and they must not pass for headers.
 HttpRequestParser::HttpRequestParser(size_t max_header_bytes, size_t max_body_bytes)
-    : max_header_bytes_(max_header_bytes), max_body_bytes_(max_body_bytes) {
-  llhttp_settings_init(&settings_);
-  settings_.on_url = OnUrl;
-  settings_.on_header_field = OnHeaderField;
-  settings_.on_header_value = OnHeaderValue;
-  settings_.on_headers_complete = OnHeadersComplete;
-  settings_.on_chunk_header = OnChunkHeader;
-  settings_.on_body = OnBody;
-  settings_.on_message_complete = OnMessageComplete;
-  Reset();
-}
+    : reader_(HTTP_REQUEST, "request", max_header_bytes, max_body_bytes,
+              /*keep_trailers=*/false,
+              {&request_.target, &request_.headers, &request_.body, &request_.keep_alive},
+              this) {}
 
 void HttpRequestParser::Reset() {
-  llhttp_init(&parser_, HTTP_REQUEST, &settings_);
-  parser_.data = this;
   request_ = HttpRequest{};
-  error_.clear();
-  error_status_ = 0;
-  header_bytes_ = 0;
-  fed_bytes_ = 0;
-  in_value_ = false;
-  headers_complete_ = false;
   expects_continue_ = false;
-  complete_ = false;
+  reader_.Reset();
 }
 
-void HttpRequestParser::Fail(int status, std::string message) {
-  error_status_ = status;
-  error_ = std::move(message);
-}
-
-bool HttpRequestParser::CountHeaderBytes(size_t length) {
-  header_bytes_ += length;
-  if (header_bytes_ <= max_header_bytes_) return true;
-  Fail(431, "request headers longer than " + std::to_string(max_header_bytes_) + " bytes");
-  return false;
-}
-
-bool HttpRequestParser::BodyFits(uint64_t more) {
-  if (more <= max_body_bytes_ - request_.body.size()) return true;
-  Fail(413, "request body longer than " + std::to_string(max_body_bytes_) + " bytes");
-  return false;
-}
-
-int HttpRequestParser::OnUrl(llhttp_t* parser, const char* at, size_t length) {
-  HttpRequestParser* self = Self(parser);
-  if (!self->CountHeaderBytes(length)) return HPE_USER;
-  self->request_.target.append(at, length);
-  return 0;
-}
-
-int HttpRequestParser::OnHeaderField(llhttp_t* parser, const char* at, size_t length) {
-  HttpRequestParser* self = Self(parser);
-  if (!self->CountHeaderBytes(length)) return HPE_USER;
-  // Trailers after a chunked body are counted but not kept: InfluxDB never
-  // reads them, and they must not pass for headers.
-  if (self->headers_complete_) return 0;
-  // A name may arrive in pieces; a new one starts after a value.
-  if (self->in_value_ || self->request_.headers.empty()) {
-    self->request_.headers.emplace_back();
-    self->in_value_ = false;
+int HttpRequestParser::error_status() const {
+  switch (reader_.failure()) {
+    case LlhttpReader::Failure::kNone: return 0;
+    case LlhttpReader::Failure::kMalformed: return 400;
+    case LlhttpReader::Failure::kHeadTooLong: return 431;
+    case LlhttpReader::Failure::kBodyTooLong: return 413;
   }
-  self->request_.headers.back().first.append(at, length);
-  return 0;
+  return 400;
 }
 
-int HttpRequestParser::OnHeaderValue(llhttp_t* parser, const char* at, size_t length) {
-  HttpRequestParser* self = Self(parser);
-  if (!self->CountHeaderBytes(length)) return HPE_USER;
-  if (self->headers_complete_) return 0;
-  self->in_value_ = true;
-  self->request_.headers.back().second.append(at, length);
-  return 0;
+std::string HttpRequestParser::Malformed(size_t offset, const char* name, const char* reason) {
+  return "malformed HTTP request at byte " + std::to_string(offset) + ": " + name + ": " + reason;
 }
 
-int HttpRequestParser::OnHeadersComplete(llhttp_t* parser) {
-  HttpRequestParser* self = Self(parser);
-  HttpRequest& request = self->request_;
-  self->headers_complete_ = true;
-  request.method = llhttp_method_name(static_cast<llhttp_method_t>(parser->method));
+bool HttpRequestParser::OnHeadersComplete() {
+  const llhttp_t& parser = reader_.llhttp();
+  HttpRequest& request = request_;
+  request.method = llhttp_method_name(static_cast<llhttp_method_t>(parser.method));
   SplitTarget(request.target, &request.path, &request.query);
   // llhttp's lenient (non-strict) build, Debian's, takes a request line
   // without a version (HTTP/0.9) and header names with spaces in them
   // ("Bad Header", "X-Id "), which Go (and so InfluxDB) refuses: a name
   // that a proxy in front might read differently is a way to smuggle
   // requests.
-  if (parser->http_major == 0) {
-    self->Fail(400, "malformed HTTP request: no HTTP/1.x version in the request line");
-    return -1;
+  if (parser.http_major == 0) {
+    reader_.Fail(LlhttpReader::Failure::kMalformed,
+                 "malformed HTTP request: no HTTP/1.x version in the request line");
+    return false;
   }
   for (auto& [name, value] : request.headers) {
     if (name.empty() || !std::all_of(name.begin(), name.end(), IsTokenChar)) {
-      self->Fail(400, "malformed HTTP request: header name \"" + name + "\" is not a token");
-      return -1;
+      reader_.Fail(LlhttpReader::Failure::kMalformed,
+                   "malformed HTTP request: header name \"" + name + "\" is not a token");
+      return false;
     }
     // llhttp drops the whitespace before a value but keeps what follows
     // it; Go trims both.
     while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.pop_back();
   }
-  if ((parser->flags & F_CONTENT_LENGTH) != 0 && !self->BodyFits(parser->content_length)) {
-    self->error_ += " (Content-Length: " + std::to_string(parser->content_length) + ")";
-    return -1;
+  // A body over the limit is refused from its Content-Length, before any
+  // of it is read.
+  if ((parser.flags & F_CONTENT_LENGTH) != 0 && !reader_.BodyFits(parser.content_length)) {
+    reader_.Fail(LlhttpReader::Failure::kBodyTooLong,
+                 reader_.error() + " (Content-Length: " + std::to_string(parser.content_length) +
+                     ")");
+    return false;
   }
-  bool has_body = (parser->flags & F_CHUNKED) != 0 || parser->content_length > 0;
-  bool http11 = parser->http_major > 1 || (parser->http_major == 1 && parser->http_minor >= 1);
+  bool has_body = (parser.flags & F_CHUNKED) != 0 || parser.content_length > 0;
+  bool http11 = parser.http_major > 1 || (parser.http_major == 1 && parser.http_minor >= 1);
   std::optional<std::string_view> expect = request.Header("Expect");
-  self->expects_continue_ =
+  expects_continue_ =
       has_body && http11 && expect.has_value() && EqualsIgnoringCase(*expect, "100-continue");
-  return 0;
+  return true;
 }
 
-int HttpRequestParser::OnChunkHeader(llhttp_t* parser) {
-  // llhttp holds the coming chunk's size in content_length: refuse it before
-  // any of its bytes are read.
-  return Self(parser)->BodyFits(parser->content_length) ? 0 : -1;
-}
-
-int HttpRequestParser::OnBody(llhttp_t* parser, const char* at, size_t length) {
-  HttpRequestParser* self = Self(parser);
-  if (!self->BodyFits(length)) return HPE_USER;
-  self->request_.body.append(at, length);
-  return 0;
-}
-
-int HttpRequestParser::OnMessageComplete(llhttp_t* parser) {
-  HttpRequestParser* self = Self(parser);
-  self->request_.keep_alive = llhttp_should_keep_alive(parser) != 0;
-  self->complete_ = true;
-  // Stop here: bytes after this request belong to the next one.
-  return HPE_PAUSED;
-}
+// Refuses a chunk that would take the body over the limit before any of
+// its bytes are read.
+bool HttpRequestParser::OnChunkHeader(uint64_t size) { return reader_.BodyFits(size); }
 
 HttpRequestParser::Result HttpRequestParser::Feed(std::string_view data, size_t* consumed) {
-  *consumed = 0;
-  if (error_status_ != 0) return Result::kError;
-  if (complete_) return Result::kComplete;
-  if (data.empty()) return Result::kNeedMore;
-  llhttp_errno_t err = llhttp_execute(&parser_, data.data(), data.size());
-  if (err == HPE_OK) {
-    *consumed = data.size();
-    fed_bytes_ += data.size();
-    return Result::kNeedMore;
-  }
-  if (err == HPE_PAUSED && complete_) {
-    *consumed = static_cast<size_t>(llhttp_get_error_pos(&parser_) - data.data());
-    return Result::kComplete;
-  }
-  if (error_status_ == 0) {
-    const char* pos = llhttp_get_error_pos(&parser_);
-    size_t offset = fed_bytes_ + (pos != nullptr ? static_cast<size_t>(pos - data.data()) : 0);
-    const char* reason = llhttp_get_error_reason(&parser_);
-    Fail(400, "malformed HTTP request at byte " + std::to_string(offset) + ": " +
-                  llhttp_errno_name(err) + ": " + (reason != nullptr ? reason : "?"));
+  switch (reader_.Feed(data, consumed)) {
+    case LlhttpReader::Result::kNeedMore: return Result::kNeedMore;
+    case LlhttpReader::Result::kComplete: return Result::kComplete;
+    case LlhttpReader::Result::kError: return Result::kError;
   }
   return Result::kError;
 }

@@ -1,4 +1,6 @@
 // The HTTP listener's pure half: requests from bytes, and the bytes of answers.
+// Requests are read with llhttp through LlhttpReader, the glue shared with
+// the library's HttpResponseParser.
 //
 // The listener feeds HttpRequestParser what it reads from a connection; the
 // parser never touches a socket, so tests feed it bytes split anywhere.
@@ -13,8 +15,6 @@
 #ifndef INFLOW_DAEMON_LISTENERS_HTTP_HTTP_REQUEST_H_
 #define INFLOW_DAEMON_LISTENERS_HTTP_HTTP_REQUEST_H_
 
-#include <llhttp.h>
-
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -23,6 +23,7 @@
 #include <utility>
 #include <vector>
 
+#include "inflow/llhttp_reader.h"
 #include "inflow/status.h"
 
 namespace inflow::daemon {
@@ -43,7 +44,7 @@ struct HttpRequest {
   std::optional<std::string_view> Header(std::string_view name) const;
 };
 
-class HttpRequestParser {
+class HttpRequestParser : private LlhttpReader::Hooks {
  public:
   enum class Result { kNeedMore, kComplete, kError };
 
@@ -86,39 +87,22 @@ class HttpRequestParser {
   // as soon as the headers are complete, before any body byte is read; for
   // a chunked body, as soon as a chunk would take it over), 431 for a head
   // over max_header_bytes. 0 before any error.
-  int error_status() const { return error_status_; }
+  int error_status() const;
   // After kError: what was wrong, and where for a malformed request.
-  const std::string& error() const { return error_; }
+  const std::string& error() const { return reader_.error(); }
 
   // Readies the parser for the next request on the same connection.
   void Reset();
 
  private:
-  static int OnUrl(llhttp_t* parser, const char* at, size_t length);
-  static int OnHeaderField(llhttp_t* parser, const char* at, size_t length);
-  static int OnHeaderValue(llhttp_t* parser, const char* at, size_t length);
-  static int OnHeadersComplete(llhttp_t* parser);
-  static int OnChunkHeader(llhttp_t* parser);
-  static int OnBody(llhttp_t* parser, const char* at, size_t length);
-  static int OnMessageComplete(llhttp_t* parser);
+  // LlhttpReader::Hooks.
+  bool OnHeadersComplete() override;
+  bool OnChunkHeader(uint64_t size) override;
+  std::string Malformed(size_t offset, const char* name, const char* reason) override;
 
-  bool CountHeaderBytes(size_t length);
-  bool BodyFits(uint64_t more);
-  void Fail(int status, std::string message);
-
-  llhttp_settings_t settings_;
-  llhttp_t parser_;
   HttpRequest request_;
-  std::string error_;
-  int error_status_ = 0;
-  size_t header_bytes_ = 0;
-  size_t fed_bytes_ = 0;  // bytes of this request fed before the current Feed
-  size_t max_header_bytes_;
-  size_t max_body_bytes_;
-  bool in_value_ = false;  // the last header callback was for a value
-  bool headers_complete_ = false;
   bool expects_continue_ = false;
-  bool complete_ = false;
+  LlhttpReader reader_;
 };
 
 // Parses an application/x-www-form-urlencoded query such as "db=x&rp=y", as

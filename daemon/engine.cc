@@ -88,18 +88,23 @@ Engine::Engine(uv_loop_t* loop, const Config& config)
   for (const ListenerConfig& listener : config_.listeners) {
     listeners_.push_back(MakeListener(listener));
   }
-  uv_signal_init(loop_, &sigterm_);
-  uv_signal_init(loop_, &sigint_);
-  uv_timer_init(loop_, &shutdown_timer_);
-  uv_timer_init(loop_, &fsync_timer_);
-  uv_timer_init(loop_, &held_timer_);
-  uv_timer_init(loop_, &resume_timer_);
-  sigterm_.data = this;
-  sigint_.data = this;
-  shutdown_timer_.data = this;
-  fsync_timer_.data = this;
-  held_timer_.data = this;
-  resume_timer_.data = this;
+  uv_signal_init(loop_, &sigterm_.handle);
+  uv_signal_init(loop_, &sigint_.handle);
+  uv_signal_init(loop_, &sighup_.handle);
+  uv_timer_init(loop_, &shutdown_timer_.handle);
+  uv_timer_init(loop_, &fsync_timer_.handle);
+  uv_timer_init(loop_, &held_timer_.handle);
+  uv_timer_init(loop_, &resume_timer_.handle);
+  for (auto* signal : {&sigterm_, &sigint_, &sighup_}) handles_.Adopt(signal);
+  for (auto* timer : {&shutdown_timer_, &fsync_timer_, &held_timer_, &resume_timer_}) {
+    handles_.Adopt(timer);
+  }
+  sigterm_.handle.data = this;
+  sigint_.handle.data = this;
+  shutdown_timer_.handle.data = this;
+  fsync_timer_.handle.data = this;
+  held_timer_.handle.data = this;
+  resume_timer_.handle.data = this;
 }
 
 Engine::~Engine() = default;
@@ -190,8 +195,9 @@ Status Engine::Start() {
     }
     spdlog::info("listening: {}", listener->name());
   }
-  uv_signal_start(&sigterm_, OnSignal, SIGTERM);
-  uv_signal_start(&sigint_, OnSignal, SIGINT);
+  uv_signal_start(&sigterm_.handle, OnSignal, SIGTERM);
+  uv_signal_start(&sigint_.handle, OnSignal, SIGINT);
+  uv_signal_start(&sighup_.handle, OnSighup, SIGHUP);
   for (const auto& session : sessions_) {
     SessionQueue* queue = session.get();
     session->set_on_drained([this] { CheckDrained(); });
@@ -203,7 +209,7 @@ Status Engine::Start() {
   }
   if (config_.spool.fsync == FsyncPolicy::kInterval) {
     const uint64_t interval = Milliseconds(config_.spool.fsync_interval);
-    uv_timer_start(&fsync_timer_, OnFsyncTimer, interval, interval);
+    uv_timer_start(&fsync_timer_.handle, OnFsyncTimer, interval, interval);
   }
   spdlog::info("inflowd ready: {} listeners, {} sessions, writing to {} database {}",
                listeners_.size(), sessions_.size(), config_.influxdb.url.Redacted(),
@@ -409,7 +415,7 @@ void Engine::Hold(const Status& why) {
                "are dropped meanwhile (when_full: block)",
                why.message());
   for (const auto& listener : listeners_) listener->Pause();
-  uv_timer_start(&held_timer_, OnHeldTimer, kHeldRetryIntervalMs, kHeldRetryIntervalMs);
+  uv_timer_start(&held_timer_.handle, OnHeldTimer, kHeldRetryIntervalMs, kHeldRetryIntervalMs);
 }
 
 void Engine::OnHeldTimer(uv_timer_t* timer) { static_cast<Engine*>(timer->data)->RetryHeld(); }
@@ -420,7 +426,7 @@ void Engine::RetryHeld() {
     if (!AppendWithRoom(held_.front()).ok()) return;
     held_.erase(held_.begin());
   }
-  uv_timer_stop(&held_timer_);
+  uv_timer_stop(&held_timer_.handle);
   if (config_.spool.fsync == FsyncPolicy::kAlways) {
     if (Status status = SyncSpools(); !status.ok()) LogSpoolFailure(status);
   }
@@ -428,7 +434,7 @@ void Engine::RetryHeld() {
   spdlog::info("the spool has room again after {} ms: resuming stream and HTTP clients",
                std::chrono::duration_cast<std::chrono::milliseconds>(waited).count());
   if (state_ != State::kRunning) return;
-  uv_timer_start(&resume_timer_, OnResumeTimer, 0, 0);
+  uv_timer_start(&resume_timer_.handle, OnResumeTimer, 0, 0);
 }
 
 void Engine::OnResumeTimer(uv_timer_t* timer) {
@@ -497,6 +503,13 @@ void Engine::OnSignal(uv_signal_t* handle, int signum) {
   self->Shutdown();
 }
 
+// Without a handler, SIGHUP's default action would end inflowd at once,
+// without the drain: a `systemctl reload` must not do that.
+void Engine::OnSighup(uv_signal_t*, int) {
+  spdlog::warn("SIGHUP: reloading the configuration is not built yet; inflowd goes on with the "
+               "one it started with (a restart takes a changed file)");
+}
+
 void Engine::Shutdown() {
   if (state_ != State::kRunning) return;
   state_ = State::kDraining;
@@ -507,7 +520,7 @@ void Engine::Shutdown() {
     // answer, and the connections close.
     for (size_t index : held_) DropStaged(index, Status::Error("stopping with a full spool"));
     held_.clear();
-    uv_timer_stop(&held_timer_);
+    uv_timer_stop(&held_timer_.handle);
   }
   uint64_t points = 0;
   for (const auto& session : sessions_) {
@@ -516,7 +529,7 @@ void Engine::Shutdown() {
   }
   spdlog::info("committed every session; waiting up to {} ms for InfluxDB to take {} points",
                Milliseconds(config_.shutdown_timeout), points);
-  uv_timer_start(&shutdown_timer_, OnShutdownTimer, Milliseconds(config_.shutdown_timeout), 0);
+  uv_timer_start(&shutdown_timer_.handle, OnShutdownTimer, Milliseconds(config_.shutdown_timeout), 0);
   CheckDrained();
 }
 
@@ -563,12 +576,13 @@ void Engine::Close() {
     spdlog::info("{} bad lines and {} points without a session were refused", refused_lines_,
                  unrouted_points_);
   }
-  uv_close(reinterpret_cast<uv_handle_t*>(&sigterm_), nullptr);
-  uv_close(reinterpret_cast<uv_handle_t*>(&sigint_), nullptr);
-  uv_close(reinterpret_cast<uv_handle_t*>(&shutdown_timer_), nullptr);
-  uv_close(reinterpret_cast<uv_handle_t*>(&fsync_timer_), nullptr);
-  uv_close(reinterpret_cast<uv_handle_t*>(&held_timer_), nullptr);
-  uv_close(reinterpret_cast<uv_handle_t*>(&resume_timer_), nullptr);
+  handles_.Close(&sigterm_);
+  handles_.Close(&sigint_);
+  handles_.Close(&sighup_);
+  handles_.Close(&shutdown_timer_);
+  handles_.Close(&fsync_timer_);
+  handles_.Close(&held_timer_);
+  handles_.Close(&resume_timer_);
   spdlog::info("inflowd stopped");
 }
 

@@ -26,7 +26,8 @@
 // commits, and the engine waits for the writes in flight up to
 // shutdown_timeout; what InfluxDB has not taken by then stays in the spool
 // for the next start. Then it closes every handle, so that uv_run returns.
-// A second signal stops at once.
+// A second signal stops at once. SIGHUP is logged and changes nothing (there
+// is no reload yet).
 //
 // Ownership: the caller owns the loop and runs it; the engine must outlive
 // that run. Thread: the loop's.
@@ -42,6 +43,7 @@
 
 #include "config/config.h"
 #include "inflow/clock.h"
+#include "inflow/handle_set.h"
 #include "spool/dead_letter.h"
 #include "intake/intake.h"
 #include "listeners/listener.h"
@@ -116,6 +118,7 @@ class Engine : public Pipeline {
   void CheckDrained();
   void Close();
   static void OnSignal(uv_signal_t* handle, int signum);
+  static void OnSighup(uv_signal_t* handle, int signum);
   static void OnShutdownTimer(uv_timer_t* timer);
   static void OnFsyncTimer(uv_timer_t* timer);
   static void OnHeldTimer(uv_timer_t* timer);
@@ -128,12 +131,14 @@ class Engine : public Pipeline {
   std::vector<std::unique_ptr<SessionQueue>> sessions_;
   std::vector<std::unique_ptr<Listener>> listeners_;
   std::vector<PointOutput*> outputs_;
-  uv_signal_t sigterm_;
-  uv_signal_t sigint_;
-  uv_timer_t shutdown_timer_;
-  uv_timer_t fsync_timer_;
-  uv_timer_t held_timer_;
-  uv_timer_t resume_timer_;  // resumes the listeners once held points fit
+  HandleSet handles_{"Engine"};
+  TrackedHandle<uv_signal_t> sigterm_;
+  TrackedHandle<uv_signal_t> sigint_;
+  TrackedHandle<uv_signal_t> sighup_;
+  TrackedHandle<uv_timer_t> shutdown_timer_;
+  TrackedHandle<uv_timer_t> fsync_timer_;
+  TrackedHandle<uv_timer_t> held_timer_;
+  TrackedHandle<uv_timer_t> resume_timer_;  // resumes the listeners once held points fit
   // Set while Admit or RetryHeld runs, to catch a re-entry.
   bool in_admission_ = false;
   State state_ = State::kIdle;

@@ -12,8 +12,9 @@ BatchWriter::BatchWriter(uv_loop_t* loop, const Clock* clock, const InfluxEndpoi
       retention_policy_(std::move(retention_policy)),
       delivery_(options),
       connection_(loop, endpoint) {
-  uv_timer_init(loop, &retry_timer_);
-  retry_timer_.data = this;
+  uv_timer_init(loop, &retry_timer_.handle);
+  retry_timer_.handle.data = this;
+  handles_.Adopt(&retry_timer_);
 }
 
 void BatchWriter::Push(Batch batch) {
@@ -40,7 +41,7 @@ void BatchWriter::Pump() {
         // the loop time it was started at, which is what the clock says.
         const auto wait = std::chrono::ceil<std::chrono::milliseconds>(action.until - now);
         waiting_ = true;
-        uv_timer_start(&retry_timer_, OnRetryTimer,
+        uv_timer_start(&retry_timer_.handle, OnRetryTimer,
                        static_cast<uint64_t>(std::max<int64_t>(wait.count(), 0)), 0);
         pumping_ = false;
         heard_verdict_ = false;
@@ -97,7 +98,7 @@ void BatchWriter::Close() {
   if (closed_) return;
   closed_ = true;
   connection_.Close();
-  uv_close(reinterpret_cast<uv_handle_t*>(&retry_timer_), nullptr);
+  handles_.Close(&retry_timer_);
 }
 
 }  // namespace inflow

@@ -1,7 +1,6 @@
 // inflowd's configuration: a YAML file, read once at start. There is no
-// reload yet: a changed file takes effect on a restart, and since nothing
-// handles SIGHUP, a SIGHUP ends inflowd at once (its default action), without
-// the drain of SIGTERM.
+// reload yet: a changed file takes effect on a restart; a SIGHUP is logged
+// and changes nothing.
 //
 // Every option is declared once, in the tables of config.cc, with its type,
 // default, unit and description; ConfigOptions() lists them for the docs,

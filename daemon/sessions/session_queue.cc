@@ -39,8 +39,9 @@ SessionQueue::SessionQueue(uv_loop_t* loop, const Clock* clock, const SessionCon
               MakeDeliveryOptions(*influxdb, retry, seed)),
       failure_log_(5, std::chrono::seconds(10)),
       spool_log_(5, std::chrono::seconds(10)) {
-  uv_timer_init(loop, &commit_timer_);
-  commit_timer_.data = this;
+  uv_timer_init(loop, &commit_timer_.handle);
+  commit_timer_.handle.data = this;
+  handles_.Adopt(&commit_timer_);
   writer_.set_on_acknowledged([this](uint64_t points) { OnAcknowledged(points); });
   writer_.set_on_dead_letter([this](const DeliveryAction& action) { OnDeadLetter(action); });
   writer_.set_on_event([this](const DeliveryAction& action) { LogEvent(action); });
@@ -118,11 +119,11 @@ void SessionQueue::MoveClosedBatches() {
 void SessionQueue::ArmCommitTimer() {
   std::optional<MonoTime> deadline = batcher_.CommitDeadline();
   if (!deadline || closed_) {
-    uv_timer_stop(&commit_timer_);
+    uv_timer_stop(&commit_timer_.handle);
     return;
   }
   auto wait = std::chrono::ceil<milliseconds>(*deadline - Now()).count();
-  uv_timer_start(&commit_timer_, OnCommitTimer, static_cast<uint64_t>(std::max<int64_t>(wait, 0)),
+  uv_timer_start(&commit_timer_.handle, OnCommitTimer, static_cast<uint64_t>(std::max<int64_t>(wait, 0)),
                  0);
 }
 
@@ -255,7 +256,7 @@ void SessionQueue::Close() {
   if (closed_) return;
   closed_ = true;
   writer_.Close();
-  uv_close(reinterpret_cast<uv_handle_t*>(&commit_timer_), nullptr);
+  handles_.Close(&commit_timer_);
 }
 
 }  // namespace inflow::daemon

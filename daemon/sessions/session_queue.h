@@ -32,6 +32,7 @@
 #include "inflow/batcher.h"
 #include "inflow/clock.h"
 #include "inflow/delivery.h"
+#include "inflow/handle_set.h"
 #include "log_rate_limiter.h"
 #include "spool/session_spool.h"
 
@@ -130,7 +131,8 @@ class SessionQueue {
   BatchWriter writer_;
   LogRateLimiter failure_log_;
   LogRateLimiter spool_log_;
-  uv_timer_t commit_timer_;
+  HandleSet handles_{"SessionQueue"};
+  TrackedHandle<uv_timer_t> commit_timer_;
   bool closed_ = false;
   bool loading_ = false;     // Load() is on the stack
   bool committing_ = false;  // Commit() was called: draining

@@ -29,6 +29,7 @@
 #include "inflow/batcher.h"
 #include "inflow/clock.h"
 #include "inflow/delivery.h"
+#include "inflow/handle_set.h"
 #include "inflow/influx_connection.h"
 #include "inflow/influx_protocol.h"
 
@@ -89,7 +90,8 @@ class BatchWriter {
   std::string retention_policy_;
   Delivery delivery_;
   InfluxConnection connection_;
-  uv_timer_t retry_timer_;
+  HandleSet handles_{"BatchWriter"};
+  TrackedHandle<uv_timer_t> retry_timer_;
   bool waiting_ = false;       // the retry timer runs
   bool pumping_ = false;       // Pump() is on the stack
   bool heard_verdict_ = false;  // since Pump() last returned

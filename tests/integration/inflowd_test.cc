@@ -483,5 +483,21 @@ TEST_F(InflowdTest, SigintStopsAsSigtermDoes) {
   ExpectSame(StoredIn("autogen"), {IntegerPoint("sigint", {{"host", "a"}}, 1, t)}, "autogen");
 }
 
+// Until reloading is built, a SIGHUP (systemctl reload, a terminal closing)
+// must not end inflowd as its default action would, without the drain:
+// inflowd logs it and goes on, and a point sent after it is stored.
+TEST_F(InflowdTest, SighupIsLoggedAndInflowdGoesOn) {
+  ASSERT_NO_FATAL_FAILURE(StartInflowd({.sessions = {SyncSession()},
+                                        .listeners = {{ListenerKind::kUnixStream}},
+                                        .retention_policy_tag = "rp"}));
+  ASSERT_EQ(kill(inflowd_->pid(), SIGHUP), 0);
+  ASSERT_TRUE(PollUntil(10s, [&] { return inflowd_->LogMentions("SIGHUP: reloading"); }))
+      << inflowd_->LogTail();
+  EXPECT_TRUE(inflowd_->running());
+  ASSERT_NO_FATAL_FAILURE(Send(0, SyncLine("rp", "after-sighup")));
+  EXPECT_EQ(WaitForPoints(kSync, 1).size(), 1u);
+  ASSERT_NO_FATAL_FAILURE(StopInflowd());
+}
+
 }  // namespace
 }  // namespace inflow::test

@@ -1,7 +1,8 @@
 // Engine: inflowd's pipeline on one libuv loop.
 //
 //   listeners → intake (parser → router) → session spools and queues
-//             → InfluxDB writers
+//             → batch writers (delivery) → InfluxDB connections
+//             (and every other PointOutput, next the last-value cache)
 //
 // The engine builds the pipeline from the config, owns every part of it,
 // and is the Pipeline the listeners' intakes hand their points to: each

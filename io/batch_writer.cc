@@ -71,8 +71,8 @@ void BatchWriter::Pump() {
         if (on_event_) on_event_(action);
         break;
     }
-    // A request sent waits for its verdict, unless the connection gave it
-    // at once (then OnVerdict found Pump on the stack, and this loop goes on).
+    // A request sent waits for its verdict, which the connection gives from
+    // the loop, never from inside Write.
     if (delivery_.in_flight()) {
       pumping_ = false;
       heard_verdict_ = false;

@@ -137,7 +137,7 @@ void Delivery::OnWriteVerdict(const WriteVerdict& verdict, MonoTime now) {
       return;
     case WriteOutcome::kUnauthorized:
     case WriteOutcome::kRetry:
-      if (confirming_ && verdict.answered) {
+      if (confirming_ > 0 && verdict.answered) {
         // It fails again right after the batch behind it got through.
         DeadLetterFront(verdict, DeadLetterCause::kQuarantined, now);
         return;
@@ -210,7 +210,7 @@ bool Delivery::GiveUpOnFront(const WriteVerdict& verdict, MonoTime now) {
     return true;
   }
   if (options_.max_attempts > 0 && front.answered_failures >= options_.max_attempts &&
-      !suspect_ && !confirming_ && queue_.size() > 1) {
+      !suspect_ && confirming_ == 0 && queue_.size() > 1) {
     DeliveryAction report;
     report.kind = DeliveryActionKind::kSetAside;
     report.points = front.batch.points;
@@ -233,6 +233,8 @@ void Delivery::SplitFront(const WriteVerdict& verdict, MonoTime now) {
   }
   Batch first = std::move(queue_.front().batch);
   queue_.pop_front();
+  // A suspect being confirmed is confirmed in both halves.
+  if (confirming_ > 0) ++confirming_;
   ParserOptions options;
   options.max_line_bytes = first.body.size();
   LineParser parser(options);
@@ -302,13 +304,16 @@ void Delivery::Acknowledge(uint64_t points) {
     suspect_->answered_failures = 0;
     queue_.push_front(std::move(*suspect_));
     suspect_.reset();
-    confirming_ = true;
+    confirming_ = 1;
     return;
   }
-  confirming_ = false;
+  // The batch done with is the front's: a part of the suspect while
+  // confirming_, whose last part brings the points deferred behind it.
+  if (confirming_ > 0) --confirming_;
   DeliveryAction report;
   report.kind = DeliveryActionKind::kAcknowledge;
-  report.points = points + std::exchange(deferred_points_, 0);
+  report.points = points;
+  if (confirming_ == 0) report.points += std::exchange(deferred_points_, 0);
   Report(std::move(report));
 }
 

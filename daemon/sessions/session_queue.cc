@@ -44,7 +44,12 @@ SessionQueue::SessionQueue(uv_loop_t* loop, const Clock* clock, const SessionCon
   handles_.Adopt(&commit_timer_);
   writer_.set_on_acknowledged([this](uint64_t points) { OnAcknowledged(points); });
   writer_.set_on_dead_letter([this](const DeliveryAction& action) { OnDeadLetter(action); });
-  writer_.set_on_event([this](const DeliveryAction& action) { LogEvent(action); });
+  writer_.set_on_event([this](const DeliveryAction& action) {
+    LogEvent(action);
+    // The batch behind a suspect left memory, to be acknowledged only with
+    // the suspect: there is room for points waiting on disk already.
+    if (action.kind == DeliveryActionKind::kSuspectAgain) Load();
+  });
   writer_.set_on_drained([this] { CheckDrained(); });
 }
 
@@ -123,8 +128,8 @@ void SessionQueue::ArmCommitTimer() {
     return;
   }
   auto wait = std::chrono::ceil<milliseconds>(*deadline - Now()).count();
-  uv_timer_start(&commit_timer_.handle, OnCommitTimer, static_cast<uint64_t>(std::max<int64_t>(wait, 0)),
-                 0);
+  uv_timer_start(&commit_timer_.handle, OnCommitTimer,
+                 static_cast<uint64_t>(std::max<int64_t>(wait, 0)), 0);
 }
 
 void SessionQueue::OnCommitTimer(uv_timer_t* timer) {

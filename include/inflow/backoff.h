@@ -6,7 +6,7 @@
 // failing together do not retry together. A server's Retry-After overrides
 // the draw. Pure: it returns delays and never sleeps or reads a clock; its
 // randomness comes from its own seeded generator, so tests are repeatable.
-// The session layer owns one per sink; not thread-safe.
+// Delivery owns one per session; not thread-safe.
 
 #ifndef INFLOW_BACKOFF_H_
 #define INFLOW_BACKOFF_H_

@@ -6,10 +6,11 @@
 // reports what Delivery says through the callbacks below. It reads time
 // only through its Clock.
 //
-// Callbacks are called in the order Delivery reports, on a verdict or the
-// retry timer (and from inside Push only if the connection fails a request
-// at once); each may Push (a batch pushed from one is written after the
-// callback returns) or Close the writer. Nothing is logged here: the owner
+// Callbacks are called in the order Delivery reports, from the loop: on a
+// verdict or the retry timer, never from inside Push (the connection gives
+// every verdict from the loop, never from inside Write); each may Push (a
+// batch pushed from one is written after the callback returns) or Close
+// the writer. Nothing is logged here: the owner
 // logs the events it is given.
 //
 // Ownership: the writer owns its connection and its retry timer; the

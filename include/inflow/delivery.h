@@ -23,9 +23,12 @@
 // InfluxDB is at fault, and the suspect goes back in front, keeping its
 // attempts and the time it began failing (its answered failures count
 // again from none); if it gets through, the suspect is written once more,
-// at once, and becomes a dead letter (quarantined) only if InfluxDB answers
-// it with a failure again. The points of the batch behind are acknowledged
-// only with the suspect's, since a spool acknowledges points in push order.
+// at once, keeping its attempts, its clock and whether the database was
+// created for it, and becomes a dead letter (quarantined) only if InfluxDB
+// answers it with a failure again (split for a 413 meanwhile, each half
+// does). The points of the batch behind are acknowledged only with the
+// suspect's (with its last half), since a spool acknowledges points in push
+// order.
 // A lone batch is never set aside: it cannot be told from a failing
 // InfluxDB. A batch failing for retry_max_elapsed (when not zero) becomes a
 // dead letter. The halves of a split are new batches: their failures count
@@ -247,10 +250,12 @@ class Delivery {
   bool create_next_ = false;
   // A batch set aside after max_attempts while the one behind it is tried.
   std::optional<Entry> suspect_;
-  // The front batch is a suspect written again after the batch behind it
-  // got through: one more answered failure makes it a dead letter.
-  bool confirming_ = false;
-  // Points done with behind a suspect, acknowledged with it.
+  // The front `confirming_` batches are a suspect written again after the
+  // batch behind it got through (more than one once a 413 split it): one
+  // more answered failure makes such a batch a dead letter.
+  size_t confirming_ = 0;
+  // Points done with behind a suspect, acknowledged with the last of the
+  // suspect's batches, since the spool counts points in push order.
   uint64_t deferred_points_ = 0;
   std::deque<DeliveryAction> reports_;  // for Next, oldest first
   DeliveryStats stats_;

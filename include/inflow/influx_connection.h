@@ -1,12 +1,14 @@
-// InfluxConnection: the sink's I/O edge: HTTP/1.1 writes to InfluxDB over libuv TCP.
+// InfluxConnection: the I/O edge of a session's writes: HTTP/1.1 to InfluxDB
+// over libuv TCP.
 //
-// One writer keeps one keep-alive connection and carries one request at a
+// A connection keeps one keep-alive TCP connection and carries one request at a
 // time, so a session's batches reach InfluxDB in order. It reports a verdict
 // per write (ClassifyWriteAnswer's, or kRetry naming the transport failure:
 // no address, refused, reset, timed out, a malformed answer); it never
 // retries a write itself, except once at once on a fresh connection when a
 // reused keep-alive connection turns out to have been closed by the server
-// before it answered. The engine decides everything else.
+// before it answered. What to do with a verdict is Delivery's to decide
+// (delivery.h), carried out by BatchWriter.
 //
 // Every verdict is reported from a loop callback, never from within the
 // call that started the write: a failure found inside Write or
@@ -14,10 +16,10 @@
 // refusing the stream) waits for the loop's next turn, so a caller may start
 // the next write from its callback without being called back inside it.
 //
-// Ownership: the writer owns its timer and its connection, and the
+// Ownership: the InfluxConnection owns its timer and its connection, and the
 // connections and lookups it abandoned until their callbacks ran (a
-// HandleSet, which aborts the process if the writer is destroyed earlier).
-// Close() closes them; the writer must outlive the loop's run that follows.
+// HandleSet, which aborts the process if it is destroyed earlier).
+// Close() closes them; the InfluxConnection must outlive the loop's run that follows.
 // Thread: the loop's.
 
 #ifndef INFLOW_INFLUX_CONNECTION_H_
@@ -49,7 +51,7 @@ class InfluxConnection {
   // Writes `body` (lines ending in '\n', ns timestamps) to the retention
   // policy; calls `done` once, from a later loop callback (never from
   // within this call, even for a failure found in it), with the verdict,
-  // unless the writer is closed first. busy() until then.
+  // unless the connection is closed first. busy() until then.
   // REQUIRES: !busy(), not closed.
   void Write(std::string_view retention_policy, std::string_view body, Callback done);
 
@@ -60,7 +62,7 @@ class InfluxConnection {
   bool busy() const { return static_cast<bool>(done_); }
 
   // Abandons a write in flight (its callback is never called) and closes
-  // the connection and the timer. The writer may be destroyed once the
+  // the connection and the timer. It may be destroyed once the
   // loop has run their close callbacks (and those of the connections and
   // lookups abandoned before).
   void Close();

@@ -752,6 +752,31 @@ TEST_F(SessionQueueTest, KeepsMemoryUnderMaxPendingBytesAndLoadsTheRestFromTheSp
   EXPECT_EQ(queue_->stats().points_delivered, static_cast<uint64_t>(kPoints));
 }
 
+// Found in review: once the batch written behind a suspect was done with,
+// the memory it held was not refilled from the spool until the suspect
+// itself was resolved, so a suspect without an answer stalled the session.
+TEST_F(SessionQueueTest, LoadsFromTheSpoolWhenTheBatchBehindASuspectIsDoneWith) {
+  config_.max_attempts = 1;
+  options_.autocommit_every = 1;
+  options_.max_pending_bytes = 2 * Line(1).size();
+  options_.max_batch_bytes = options_.max_pending_bytes;
+  server_.Add(ScriptedAction::Answer(InfluxAnswer(500, "engine: write failed")));
+  server_.Add(ScriptedAction::Answer(InfluxAnswer(204)));
+  server_.Add(ScriptedAction::StaySilent());
+  StartQueue();
+  // Points 1 and 2 fill memory; 3 to 5 wait in the spool.
+  for (int n = 1; n <= 5; ++n) Write(Line(n));
+  ASSERT_EQ(queue_->undelivered_points(), 2u);
+  ASSERT_TRUE(queue_->lagging());
+  // 1 is set aside, 2 gets through, 1 is written again and not answered.
+  ASSERT_TRUE(loop_.RunUntil([&] { return server_.requests().size() == 3; },
+                             "the batch set aside written again"));
+  EXPECT_EQ(ReceivedBodies(), (std::vector<std::string>{Line(1), Line(2), Line(1)}));
+  // 2 left memory: point 3 came in from the spool, behind 1.
+  EXPECT_EQ(queue_->undelivered_points(), 2u);
+  EXPECT_EQ(queue_->memory_bytes(), 2 * Line(1).size());
+}
+
 // What a queue accepted and could not deliver is in its spool: the next
 // queue on that spool (inflowd restarted) replays it first, in order.
 TEST_F(SessionQueueTest, ReplaysWhatTheSpoolHeldWhenStartedAgain) {

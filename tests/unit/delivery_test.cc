@@ -381,6 +381,42 @@ TEST_F(DeliveryTest, AcknowledgesTheBatchBehindABatchSetAsideOnlyWithIt) {
   EXPECT_EQ(acknowledged_, (std::vector<uint64_t>{3}));
 }
 
+// Found in review (present before the state machine too): a suspect written
+// again after the batch behind it got through, and then split for a 413,
+// had the batch behind acknowledged with its first half, while its second
+// half, earlier in the spool, was still to be written: a crash then lost it.
+TEST_F(DeliveryTest, AcknowledgesTheBatchBehindASplitSuspectOnlyWithItsLastHalf) {
+  options_.max_attempts = 1;
+  Push(Points(1, 4));
+  Push(Points(5, 5));
+  Drive({Failed(), Delivered(), TooLarge(), Delivered()});
+  ASSERT_EQ(requests_, (std::vector<std::string>{Lines(1, 4), Line(5), Lines(1, 4), Lines(1, 2),
+                                                  Lines(3, 4)}));
+  ASSERT_TRUE(delivery().in_flight());
+  // Points 1 and 2 are acknowledged; 3 and 4 are in flight, and 5 waits
+  // for them.
+  EXPECT_EQ(acknowledged_, (std::vector<uint64_t>{2}));
+  EXPECT_EQ(delivery().undelivered_points(), 2u);
+  delivery().OnVerdict(Delivered(), now_);
+  Drive({});
+  EXPECT_EQ(acknowledged_, (std::vector<uint64_t>{2, 3}));
+  EXPECT_TRUE(delivery().drained());
+}
+
+// Each half of a split suspect is still written once more only: failing
+// again, it is quarantined, and the rest is acknowledged after it.
+TEST_F(DeliveryTest, QuarantinesAHalfOfASplitSuspectThatFailsAgain) {
+  options_.max_attempts = 1;
+  Push(Points(1, 4));
+  Push(Points(5, 5));
+  Drive({Failed(), Delivered(), TooLarge(), Delivered(), Failed("again")});
+  ASSERT_EQ(dead_letters_.size(), 1u);
+  EXPECT_EQ(dead_letters_[0].batch.body, Lines(3, 4));
+  EXPECT_EQ(dead_letters_[0].cause, DeadLetterCause::kQuarantined);
+  EXPECT_EQ(acknowledged_, (std::vector<uint64_t>{2, 3}));
+  EXPECT_TRUE(delivery().drained());
+}
+
 // The batch written behind the suspect fails too: InfluxDB is at fault.
 // The suspect goes back in front, keeping its attempts; its answered
 // failures count again from none, so it is retried, not set aside at once.

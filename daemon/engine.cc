@@ -553,10 +553,11 @@ void Engine::Close() {
   for (const auto& listener : listeners_) listener->Close();
   if (Status status = SyncSpools(); !status.ok()) LogSpoolFailure(status);
   for (const auto& session : sessions_) {
-    const SessionStats& stats = session->stats();
+    const SessionStats stats = session->stats();
     spdlog::info(
         "session {}: {} points accepted, {} delivered in {} writes, {} in writes InfluxDB "
-        "refused in part, {} dead letters, {} failed writes",
+        "refused in part (the lines it refused kept as dead letters), {} in whole batches kept "
+        "as dead letters, {} failed writes",
         session->retention_policy(), stats.points_accepted, stats.points_delivered,
         stats.batches_delivered, stats.points_rejected, stats.points_dead_lettered,
         stats.write_failures);

@@ -34,10 +34,11 @@ constexpr DeliveryRule kDeliveryRules[] = {
      "other 5xx, other answers, connection failures, timeouts",
      "The batch is kept and written again after a capped exponential backoff with full jitter "
      "(influxdb.retry_initial_interval, doubling up to retry_max_interval). After "
-     "influxdb.max_attempts failures, the next batch is written: if it gets through, the "
-     "failing batch is quarantined to the dead-letter file; if not, InfluxDB is at fault and "
-     "the batch is retried. A batch failing for longer than retry_max_elapsed (unless 0) "
-     "goes to the dead-letter file."},
+     "influxdb.max_attempts failures InfluxDB answered (connection failures and timeouts do "
+     "not count), the next batch is written: if it gets through, the failing batch is written "
+     "once more, and quarantined to the dead-letter file if it fails again; if not, InfluxDB "
+     "is at fault and the batch is retried. A batch failing for longer than "
+     "retry_max_elapsed (unless 0) goes to the dead-letter file."},
 };
 
 }  // namespace

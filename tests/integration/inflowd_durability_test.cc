@@ -127,7 +127,8 @@ std::optional<SessionFigures> LastSessionFigures(const std::string& log) {
   unsigned long long accepted = 0, delivered = 0, writes = 0, dead = 0, failed = 0;
   if (std::sscanf(log.c_str() + at,
                   "%llu points accepted, %llu delivered in %llu writes, %*u in writes InfluxDB "
-                  "refused in part, %llu dead letters, %llu failed writes",
+                  "refused in part (the lines it refused kept as dead letters), %llu in whole "
+                  "batches kept as dead letters, %llu failed writes",
                   &accepted, &delivered, &writes, &dead, &failed) != 5) {
     return std::nullopt;
   }

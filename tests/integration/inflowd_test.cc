@@ -162,7 +162,7 @@ TEST_F(InflowdTest, UnixStreamTakesManyClientsAtOnce) {
       Status status = clients[c]->WriteAll(std::string_view(line).substr(0, half));
       ASSERT_TRUE(status.ok()) << status.message();
       seconds.push_back(line.substr(half));
-      expected.push_back(Point("clients", {{"client", "c" + std::to_string(c)}},
+      expected.push_back(Point("clients", {{"client", std::string("c") + std::to_string(c)}},
                                {{"seq", FieldType::kInteger, int64_t{j}},
                                 {"from", FieldType::kString, "client " + std::to_string(c)}},
                                time));

@@ -698,10 +698,11 @@ struct RandomPoint {
 };
 
 std::string Describe(const RandomPoint& p) {
+  // No `" " + Printable(...)`: GCC 12 at -O3 reports a false -Wrestrict in it.
   std::string out = "measurement " + Printable(p.measurement) + ", tags {";
-  for (const Tag& t : p.tags) out += " " + Printable(t.key) + "=" + Printable(t.value);
+  for (const Tag& t : p.tags) out += ' ' + Printable(t.key) + "=" + Printable(t.value);
   out += " }, fields {";
-  for (const Field& f : p.fields) out += " " + Printable(f.key) + "=" + Describe(f.value);
+  for (const Field& f : p.fields) out += ' ' + Printable(f.key) + "=" + Describe(f.value);
   out += " }, timestamp ";
   out += p.timestamp ? std::to_string(*p.timestamp) : std::string("none");
   out += " " + std::string(PrecisionName(p.precision));

@@ -3,12 +3,14 @@
 #include <CLI/CLI.hpp>
 
 #include "check_command.h"
+#include "redis_command.h"
 
 int main(int argc, char** argv) {
-  CLI::App app{"inflow: line protocol tools for InfluxDB"};
+  CLI::App app{"inflow: line protocol tools for InfluxDB, and JSON values in Redis"};
   app.require_subcommand(1);
   int exit_code = 0;
   inflow::cli::AddCheckCommand(&app, &exit_code);
+  inflow::cli::AddRedisCommand(&app, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,6 +1,8 @@
 #include "support/redis_server.h"
 
 #include <cstdlib>
+#include <string>
+#include <utility>
 
 #include "support/files.h"
 #include "support/free_port.h"
@@ -26,9 +28,64 @@ std::string RedisQuoted(std::string_view text) {
   return quoted + "\"";
 }
 
+// The request for `args` in RESP: an array of bulk strings.
+std::string RespCommand(const std::vector<std::string>& args) {
+  std::string request = "*" + std::to_string(args.size()) + "\r\n";
+  for (const std::string& arg : args) {
+    request += '$';
+    request += std::to_string(arg.size());
+    request += "\r\n";
+    request += arg;
+    request += "\r\n";
+  }
+  return request;
+}
+
+// Reads one reply from `buffer` (refilled from `connection`) into *reply,
+// as RedisServer::Command describes, and removes it from `buffer`.
+Status ReadReply(TcpConnection* connection, std::string* buffer, std::string* reply) {
+  auto fill = [&](size_t want) -> Status {
+    while (buffer->size() < want) {
+      bool eof = false;
+      if (Status status = connection->Read(buffer, &eof); !status.ok()) return status;
+      if (eof) return Status::Error("the connection closed before a reply");
+    }
+    return Status::Ok();
+  };
+  size_t line_end;
+  while ((line_end = buffer->find("\r\n")) == std::string::npos) {
+    if (Status status = fill(buffer->size() + 1); !status.ok()) return status;
+  }
+  std::string line = buffer->substr(0, line_end);
+  buffer->erase(0, line_end + 2);
+  if (line.empty()) return Status::Error("an empty reply line");
+  switch (line[0]) {
+    case '+':
+    case '-':
+    case ':':
+      *reply = line.substr(1);
+      return Status::Ok();
+    case '$': {
+      long length = std::stol(line.substr(1));
+      if (length < 0) {
+        *reply = "(nil)";
+        return Status::Ok();
+      }
+      size_t size = static_cast<size_t>(length);
+      if (Status status = fill(size + 2); !status.ok()) return status;
+      *reply = buffer->substr(0, size);
+      buffer->erase(0, size + 2);
+      return Status::Ok();
+    }
+    default:
+      return Status::Error("a reply this helper does not read: " + line);
+  }
+}
+
 }  // namespace
 
-RedisServer::RedisServer() : dir_("inflow-redis") {}
+RedisServer::RedisServer(Options options)
+    : options_(std::move(options)), dir_("inflow-redis") {}
 
 RedisServer::~RedisServer() { (void)Stop(); }
 
@@ -57,6 +114,13 @@ Status RedisServer::ChoosePortAndWriteConfig() {
   config += "save \"\"\n";
   config += "appendonly no\n";
   config += "logfile \"\"\n";  // stdout, which goes to the log file
+  if (!options_.password.empty()) {
+    config += "requirepass " + RedisQuoted(options_.password) + "\n";
+  }
+  if (options_.unix_socket) {
+    config += "unixsocket " + RedisQuoted(socket_path()) + "\n";
+    config += "unixsocketperm 700\n";
+  }
   // A fresh log, so that LogMentions sees only this attempt.
   if (Status status = WriteFile(log_path(), ""); !status.ok()) return status;
   return WriteFile(dir_.File("redis.conf"), config);
@@ -78,18 +142,28 @@ Status RedisServer::Stop(std::chrono::milliseconds timeout) { return process_.St
 void RedisServer::Kill() { process_.Kill(); }
 
 Status RedisServer::Ping(std::chrono::milliseconds timeout) {
+  std::string reply;
+  if (Status status = Command({"PING"}, &reply, timeout); !status.ok()) {
+    return Status::Error("PING: " + status.message());
+  }
+  if (reply != "PONG") return Status::Error("PING: unexpected reply " + reply);
+  return Status::Ok();
+}
+
+Status RedisServer::Command(const std::vector<std::string>& args, std::string* reply,
+                            std::chrono::milliseconds timeout) {
   TcpConnection connection(TcpConnection::Clock::now() + timeout);
   Status status = connection.Connect(host(), port_);
-  if (status.ok()) status = connection.WriteAll("*1\r\n$4\r\nPING\r\n");
-  std::string reply;
-  while (status.ok() && reply.find("\r\n") == std::string::npos) {
-    bool eof = false;
-    status = connection.Read(&reply, &eof);
-    if (status.ok() && eof) status = Status::Error("the connection closed before a reply");
+  std::string buffer;
+  if (status.ok() && !options_.password.empty()) {
+    status = connection.WriteAll(RespCommand({"AUTH", options_.password}));
+    std::string auth;
+    if (status.ok()) status = ReadReply(&connection, &buffer, &auth);
+    if (status.ok() && auth != "OK") status = Status::Error("AUTH: " + auth);
   }
-  if (!status.ok()) return Status::Error("PING: " + status.message());
-  if (reply != "+PONG\r\n") return Status::Error("PING: unexpected reply " + reply);
-  return Status::Ok();
+  if (status.ok()) status = connection.WriteAll(RespCommand(args));
+  if (status.ok()) status = ReadReply(&connection, &buffer, reply);
+  return status;
 }
 
 }  // namespace inflow::test

@@ -4,7 +4,8 @@
 // The binary is $INFLOW_REDIS_SERVER, or /usr/bin/redis-server. The
 // generated config (redis.conf in dir()) binds a free port on 127.0.0.1,
 // turns persistence off (no RDB snapshots, no AOF), runs in the foreground
-// and logs to log_path().
+// and logs to log_path(). Options add a password (requirepass) and a unix
+// socket (unixsocket, beside the TCP port).
 //
 // Thread: one thread at a time; start it from the test's main thread (see
 // ChildProcess).
@@ -17,6 +18,7 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "inflow/status.h"
 #include "support/process.h"
@@ -29,8 +31,17 @@ class RedisServer {
   static constexpr std::chrono::milliseconds kStartTimeout{30'000};
   static constexpr std::chrono::milliseconds kStopTimeout{15'000};
 
+  struct Options {
+    // When not empty, the server requires it (requirepass); Ping and
+    // Command send AUTH first.
+    std::string password;
+    // Whether the server also listens on socket_path().
+    bool unix_socket = false;
+  };
+
   // Creates the folder; does not start the server.
-  RedisServer();
+  RedisServer() : RedisServer(Options{}) {}
+  explicit RedisServer(Options options);
   // Stops the server if it runs; then removes the folder.
   ~RedisServer();
 
@@ -64,14 +75,29 @@ class RedisServer {
   // The end of the log, for failure messages.
   std::string LogTail(size_t max_bytes = 4096) const { return process_.LogTail(max_bytes); }
 
+  // The unix socket, when Options::unix_socket; its path either way.
+  std::string socket_path() const { return dir_.File("redis.sock"); }
+  const std::string& password() const { return options_.password; }
+
   // Sends PING; OK if the answer is +PONG, else an error naming what came
   // back or what failed.
   Status Ping(std::chrono::milliseconds timeout = std::chrono::milliseconds(1000));
+
+  // Sends one command (`args`, each a bulk string) over TCP on a connection
+  // of its own, after AUTH when there is a password, so that tests look at
+  // the server independently of the client under test. Sets *reply to the
+  // reply as text: a simple string, error or integer as its line without
+  // the type byte ("OK", "ERR ...", "42"), a bulk string as its contents,
+  // a nil bulk string as "(nil)". Arrays are not read (an error). On an
+  // I/O failure, or an error answer to AUTH, returns an error.
+  Status Command(const std::vector<std::string>& args, std::string* reply,
+                 std::chrono::milliseconds timeout = std::chrono::milliseconds(1000));
 
  private:
   Status ChoosePortAndWriteConfig();
   Status Launch();
 
+  Options options_;
   TempDir dir_;
   ChildProcess process_;
   uint16_t port_ = 0;

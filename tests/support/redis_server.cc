@@ -30,7 +30,11 @@ std::string RedisQuoted(std::string_view text) {
 
 // The request for `args` in RESP: an array of bulk strings.
 std::string RespCommand(const std::vector<std::string>& args) {
-  std::string request = "*" + std::to_string(args.size()) + "\r\n";
+  // Appended piece by piece: GCC 12 at -O3 reports a false -Wrestrict in
+  // `"*" + std::to_string(n)`.
+  std::string request = "*";
+  request += std::to_string(args.size());
+  request += "\r\n";
   for (const std::string& arg : args) {
     request += '$';
     request += std::to_string(arg.size());

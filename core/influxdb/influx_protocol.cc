@@ -4,6 +4,7 @@
 
 #include <charconv>
 
+#include "inflow/host_port.h"
 #include "inflow/percent_encoding.h"
 
 namespace inflow {
@@ -52,15 +53,8 @@ void AppendPost(const InfluxUrl& url, std::string_view target, std::string_view 
                 std::string_view body, std::string* out) {
   out->append("POST ");
   out->append(target);
-  // Appended piece by piece: GCC 12 at -O3 reports a false -Wrestrict
-  // inside `"[" + host + "]"` and `":" + port`.
   out->append(" HTTP/1.1\r\nHost: ");
-  const bool ipv6 = url.host.find(':') != std::string::npos;
-  if (ipv6) out->push_back('[');
-  out->append(url.host);
-  if (ipv6) out->push_back(']');
-  out->push_back(':');
-  out->append(std::to_string(url.port));
+  AppendHostPort(url.host, url.port, out);
   out->append("\r\n");
   if (!url.username.empty()) {
     std::string credentials = url.username;

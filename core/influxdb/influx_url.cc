@@ -1,21 +1,13 @@
 #include "inflow/influx_url.h"
 
-#include <charconv>
-
+#include "inflow/host_port.h"
 #include "inflow/percent_encoding.h"
 
 namespace inflow {
 
 std::string InfluxUrl::Redacted() const {
   std::string out = tls ? "https://" : "http://";
-  // An IPv6 address in brackets. (Appended piece by piece: GCC 12 at -O3
-  // warns, wrongly, of overlapping copies in `"x" + std::string`.)
-  const bool v6 = host.find(':') != std::string::npos;
-  if (v6) out += '[';
-  out += host;
-  if (v6) out += ']';
-  out += ':';
-  out += std::to_string(port);
+  AppendHostPort(host, port, &out);
   if (!database.empty()) {
     out += '/';
     out += database;
@@ -57,35 +49,10 @@ Status ParseInfluxUrl(std::string_view text, InfluxUrl* url) {
     if (url->username.empty()) return Status::Error("InfluxDB URL has an empty user name");
   }
 
-  std::string_view port_text;
-  if (authority.starts_with('[')) {
-    size_t close = authority.find(']');
-    if (close == std::string_view::npos) return Status::Error("InfluxDB URL has an unclosed '['");
-    url->host = std::string(authority.substr(1, close - 1));
-    std::string_view after = authority.substr(close + 1);
-    if (!after.empty()) {
-      if (after[0] != ':') return Status::Error("InfluxDB URL has text after its IPv6 host");
-      port_text = after.substr(1);
-      if (port_text.empty()) return Status::Error("InfluxDB URL has an empty port");
-    }
-  } else {
-    size_t colon = authority.rfind(':');
-    url->host = std::string(authority.substr(0, colon));
-    if (colon != std::string_view::npos) {
-      port_text = authority.substr(colon + 1);
-      if (port_text.empty()) return Status::Error("InfluxDB URL has an empty port");
-    }
-  }
-  if (url->host.empty()) return Status::Error("InfluxDB URL has no host");
-
-  if (!port_text.empty()) {
-    unsigned port = 0;
-    auto [ptr, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
-    if (ec != std::errc() || ptr != port_text.data() + port_text.size() || port == 0 ||
-        port > 65535) {
-      return Status::Error("InfluxDB URL has an invalid port '" + std::string(port_text) + "'");
-    }
-    url->port = static_cast<uint16_t>(port);
+  if (Status status = ParseHostPort(authority, &url->host, &url->port); !status.ok()) {
+    std::string what = "InfluxDB URL has ";
+    what.append(status.message());
+    return Status::Error(std::move(what));
   }
 
   if (path.ends_with('/')) path.remove_suffix(1);

@@ -2,6 +2,7 @@
 
 #include <charconv>
 
+#include "inflow/host_port.h"
 #include "inflow/percent_encoding.h"
 
 namespace inflow {
@@ -92,29 +93,10 @@ Status ParseTcpUrl(std::string_view rest, RedisAddress* address) {
   }
   if (Status status = TakeUserInfo(&authority, address); !status.ok()) return status;
 
-  std::string_view port_text;
-  bool has_port = false;
-  if (authority.starts_with('[')) {
-    size_t close = authority.find(']');
-    if (close == std::string_view::npos) return Status::Error("Redis URL has an unclosed '['");
-    address->host = std::string(authority.substr(1, close - 1));
-    std::string_view after = authority.substr(close + 1);
-    if (!after.empty()) {
-      if (after[0] != ':') return Status::Error("Redis URL has text after its IPv6 host");
-      port_text = after.substr(1);
-      has_port = true;
-    }
-  } else {
-    size_t colon = authority.rfind(':');
-    address->host = std::string(authority.substr(0, colon));
-    if (colon != std::string_view::npos) {
-      port_text = authority.substr(colon + 1);
-      has_port = true;
-    }
-  }
-  if (address->host.empty()) return Status::Error("Redis URL has no host");
-  if (has_port && !ParsePort(port_text, &address->port)) {
-    return Status::Error("Redis URL has an invalid port '" + std::string(port_text) + "'");
+  if (Status status = ParseHostPort(authority, &address->host, &address->port); !status.ok()) {
+    std::string what = "Redis URL has ";
+    what.append(status.message());
+    return Status::Error(std::move(what));
   }
 
   if (path.ends_with('/')) path.remove_suffix(1);
@@ -129,15 +111,8 @@ Status ParseTcpUrl(std::string_view rest, RedisAddress* address) {
 
 std::string RedisAddress::Name() const {
   if (!unix_socket.empty()) return unix_socket;
-  // Appended piece by piece: GCC 12 at -O3 warns, wrongly, of overlapping
-  // copies in `"x" + std::string`.
   std::string name;
-  const bool v6 = host.find(':') != std::string::npos;
-  if (v6) name += '[';
-  name += host;
-  if (v6) name += ']';
-  name += ':';
-  name += std::to_string(port);
+  AppendHostPort(host, port, &name);
   return name;
 }
 

@@ -106,7 +106,7 @@ TEST(RedisUrlTest, RefusesOtherSchemesNamingThem) {
 TEST(RedisUrlTest, RefusesBadPortsAndDbs) {
   EXPECT_EQ(Error("redis://host:0"), "Redis URL has an invalid port '0'");
   EXPECT_EQ(Error("redis://host:65536"), "Redis URL has an invalid port '65536'");
-  EXPECT_EQ(Error("redis://host:"), "Redis URL has an invalid port ''");
+  EXPECT_EQ(Error("redis://host:"), "Redis URL has an empty port");
   EXPECT_EQ(Error("redis://host:12x"), "Redis URL has an invalid port '12x'");
   EXPECT_EQ(Error("redis://host/x"), "Redis URL path must be a database index, not 'x'");
   EXPECT_EQ(Error("redis://host/-1"), "Redis URL path must be a database index, not '-1'");

@@ -306,11 +306,68 @@ constexpr Option<RoutingConfig> kRoutingOptions[] = {
      }},
 };
 
-constexpr Option<Config> kRedisOptions[] = {
-    {"url", "URL", "redis://127.0.0.1:6379/0",
-     "The Redis server of the last-value cache, which is not built yet: the value is read and "
-     "used by nothing.",
-     [](const Context& c, const YAML::Node& n, Config* s) { return ReadString(c, n, &s->redis_url); }},
+constexpr Option<RedisConfig> kRedisOptions[] = {
+    {"url", "URL", "(none: no cache)",
+     "The Redis server of the last-value cache: redis://[[user]:password@]host[:port][/db] or "
+     "unix://[[user]:password@]/path/redis.sock[?db=N]. Without it inflowd keeps no cache.",
+     [](const Context& c, const YAML::Node& n, RedisConfig* s) {
+       std::string text;
+       if (Status st = ReadString(c, n, &text); !st.ok()) return st;
+       if (Status st = ParseRedisUrl(text, &s->address); !st.ok()) return Fail(c, n, st.message());
+       s->enabled = true;
+       return Status::Ok();
+     }},
+    {"key_prefix", "string", "inflow:",
+     "The start of every key the cache writes (README: \"Last-value cache: keys and values\").",
+     [](const Context& c, const YAML::Node& n, RedisConfig* s) {
+       return ReadString(c, n, &s->cache.key_prefix);
+     }},
+    {"keep_last", "count", "1",
+     "Points kept per series: 1 keeps its latest values; 2 to 100 also a list of its last N "
+     "points, newest first.",
+     [](const Context& c, const YAML::Node& n, RedisConfig* s) {
+       size_t count = 0;
+       if (Status st = ReadCount(c, n, &count); !st.ok()) return st;
+       if (count < 1 || count > LastValueOptions::kMaxKeepLast) {
+         return Fail(c, n, "must be 1 to 100, not " + n.Scalar());
+       }
+       s->cache.keep_last = static_cast<int>(count);
+       return Status::Ok();
+     }},
+    {"flush_interval", "duration", "100ms",
+     "How long updates are gathered per series before they are written to Redis, one command "
+     "per series.",
+     [](const Context& c, const YAML::Node& n, RedisConfig* s) {
+       return ReadPositiveDuration(c, n, &s->flush_interval);
+     }},
+    {"ttl", "duration", "0s",
+     "How long a series stays in the cache after its last update, in whole seconds; 0s: for "
+     "ever.",
+     [](const Context& c, const YAML::Node& n, RedisConfig* s) {
+       std::chrono::nanoseconds ttl{0};
+       if (Status st = ReadDurationNode(c, n, &ttl); !st.ok()) return st;
+       if (ttl.count() % 1'000'000'000 != 0) return Fail(c, n, "must be whole seconds");
+       int64_t seconds = ttl.count() / 1'000'000'000;
+       if (seconds > LastValueOptions::kMaxTtlSeconds) {
+         return Fail(c, n, "must be at most 3650 days");
+       }
+       s->cache.ttl_seconds = seconds;
+       return Status::Ok();
+     }},
+    {"max_pending_series", "count", "100000",
+     "Series whose updates may wait for Redis (while it is slow or down, only the latest per "
+     "series is kept); points of further series are left out of the cache, and counted.",
+     [](const Context& c, const YAML::Node& n, RedisConfig* s) {
+       if (Status st = ReadCount(c, n, &s->cache.max_pending_series); !st.ok()) return st;
+       if (s->cache.max_pending_series < 1) return Fail(c, n, "must be at least 1");
+       return Status::Ok();
+     }},
+    {"timeout", "duration", "2s",
+     "How long connecting to Redis, and each of its answers, may take before inflowd drops the "
+     "connection and connects again.",
+     [](const Context& c, const YAML::Node& n, RedisConfig* s) {
+       return ReadPositiveDuration(c, n, &s->timeout);
+     }},
 };
 
 constexpr Option<SpoolConfig> kSpoolOptions[] = {
@@ -440,7 +497,7 @@ constexpr Option<TopLevel> kTopLevelOptions[] = {
      }},
     {"redis", "section", "", "",
      [](const Context& c, const YAML::Node& n, TopLevel* t) {
-       return ReadSection(c, n, kRedisOptions, t->config);
+       return ReadSection(c, n, kRedisOptions, &t->config->redis);
      }},
     {"spool", "section", "", "",
      [](const Context& c, const YAML::Node& n, TopLevel* t) {
@@ -538,6 +595,13 @@ Status CheckConfig(std::string_view file, const TopLevel& top) {
     return OutOfOrder(file, top.given_lines, "influxdb.", "retry_initial_interval",
                       DurationText(influxdb.retry_initial_interval), "retry_max_interval",
                       DurationText(influxdb.retry_max_interval));
+  }
+  if (!config.redis.enabled) {
+    for (const auto& [key, line] : top.given_lines) {
+      if (key.starts_with("redis.")) {
+        return at(line, key, "is an option of the last-value cache, which needs redis.url");
+      }
+    }
   }
   const SpoolConfig& spool = config.spool;
   if (spool.max_bytes < spool.segment_bytes) {

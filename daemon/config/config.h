@@ -19,7 +19,9 @@
 
 #include "inflow/influx_protocol.h"
 #include "inflow/influx_url.h"
+#include "inflow/last_value_buffer.h"
 #include "inflow/point.h"
+#include "inflow/redis_url.h"
 #include "inflow/batcher.h"
 #include "inflow/status.h"
 
@@ -90,13 +92,23 @@ struct SpoolConfig {
   size_t segment_bytes = size_t{16} << 20;  // 64 KiB <= segment_bytes <= max_bytes
 };
 
+// The last-value cache (daemon/cache/): off unless redis.url is given.
+struct RedisConfig {
+  bool enabled = false;  // redis.url given
+  RedisAddress address;
+  LastValueOptions cache;  // key_prefix, ttl, keep_last, max_pending_series
+  std::chrono::nanoseconds flush_interval = std::chrono::milliseconds(100);  // > 0
+  // How long connecting, and each answer, may take before the connection
+  // is dropped and made again. > 0.
+  std::chrono::nanoseconds timeout = std::chrono::seconds(2);
+};
+
 struct Config {
   InfluxDbConfig influxdb;
   std::vector<SessionConfig> sessions;
   std::vector<ListenerConfig> listeners;
   std::string retention_policy_tag;  // routing.retention_policy_tag; empty: no routing by tag
-  // The last-value cache is not built yet: read, and used by nothing.
-  std::string redis_url = "redis://127.0.0.1:6379/0";
+  RedisConfig redis;
   SpoolConfig spool;
   std::string log_level = "info";
   std::chrono::nanoseconds shutdown_timeout = std::chrono::seconds(10);

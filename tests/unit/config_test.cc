@@ -62,7 +62,13 @@ TEST(ConfigTest, MinimalConfigTakesTheDefaults) {
   EXPECT_EQ(config.sessions[0].max_pending_bytes, 16777216u);
   EXPECT_TRUE(config.listeners.empty());
   EXPECT_EQ(config.retention_policy_tag, "");
-  EXPECT_EQ(config.redis_url, "redis://127.0.0.1:6379/0");
+  EXPECT_FALSE(config.redis.enabled);
+  EXPECT_EQ(config.redis.cache.key_prefix, "inflow:");
+  EXPECT_EQ(config.redis.cache.keep_last, 1);
+  EXPECT_EQ(config.redis.cache.ttl_seconds, 0);
+  EXPECT_EQ(config.redis.cache.max_pending_series, 100000u);
+  EXPECT_EQ(config.redis.flush_interval, milliseconds(100));
+  EXPECT_EQ(config.redis.timeout, seconds(2));
   EXPECT_EQ(config.spool.directory, "/var/lib/inflowd");
   EXPECT_EQ(config.spool.fsync, FsyncPolicy::kInterval);
   EXPECT_EQ(config.spool.fsync_interval, seconds(1));
@@ -369,6 +375,52 @@ TEST(ConfigTest, MissingFileIsAnError) {
   Config config;
   Status status = LoadConfig("/nonexistent/inflowd.yaml", &config);
   EXPECT_EQ(status.message(), "/nonexistent/inflowd.yaml: cannot open the configuration file");
+}
+
+
+TEST(ConfigTest, ReadsTheCacheOptions) {
+  Config config;
+  Status status = ParseConfig(std::string(kMinimal) +
+                                  "redis:\n"
+                                  "  url: unix://:secret@/run/redis/redis.sock?db=3\n"
+                                  "  key_prefix: lvc/\n"
+                                  "  keep_last: 100\n"
+                                  "  flush_interval: 20ms\n"
+                                  "  ttl: 4h\n"
+                                  "  max_pending_series: 7\n"
+                                  "  timeout: 500ms\n",
+                              "test.yaml", &config);
+  ASSERT_TRUE(status.ok()) << status.message();
+  EXPECT_TRUE(config.redis.enabled);
+  EXPECT_EQ(config.redis.address.unix_socket, "/run/redis/redis.sock");
+  EXPECT_EQ(config.redis.address.password, "secret");
+  EXPECT_EQ(config.redis.address.db, 3);
+  EXPECT_EQ(config.redis.cache.key_prefix, "lvc/");
+  EXPECT_EQ(config.redis.cache.keep_last, 100);
+  EXPECT_EQ(config.redis.flush_interval, milliseconds(20));
+  EXPECT_EQ(config.redis.cache.ttl_seconds, 4 * 3600);
+  EXPECT_EQ(config.redis.cache.max_pending_series, 7u);
+  EXPECT_EQ(config.redis.timeout, milliseconds(500));
+}
+
+TEST(ConfigTest, BadCacheValuesNameTheirLineAndKey) {
+  const std::string redis = std::string(kMinimal) + "redis:\n  url: redis://127.0.0.1:6379/0\n";
+  EXPECT_EQ(Error(redis + "  keep_last: 101\n"),
+            "test.yaml:7: redis.keep_last: must be 1 to 100, not 101");
+  EXPECT_EQ(Error(redis + "  keep_last: 0\n"),
+            "test.yaml:7: redis.keep_last: must be 1 to 100, not 0");
+  EXPECT_EQ(Error(redis + "  ttl: 1500ms\n"), "test.yaml:7: redis.ttl: must be whole seconds");
+  EXPECT_EQ(Error(redis + "  ttl: 87601h\n"), "test.yaml:7: redis.ttl: must be at most 3650 days");
+  EXPECT_EQ(Error(redis + "  flush_interval: 0s\n"),
+            "test.yaml:7: redis.flush_interval: must be longer than 0s");
+  EXPECT_EQ(Error(redis + "  max_pending_series: 0\n"),
+            "test.yaml:7: redis.max_pending_series: must be at least 1");
+  EXPECT_EQ(Error(std::string(kMinimal) + "redis:\n  url: http://127.0.0.1:6379\n").substr(0, 23),
+            "test.yaml:6: redis.url:");
+  // A cache option without the cache is a mistake, not a silent no-op.
+  EXPECT_EQ(Error(std::string(kMinimal) + "redis:\n  keep_last: 5\n"),
+            "test.yaml:6: redis.keep_last: is an option of the last-value cache, which needs "
+            "redis.url");
 }
 
 }  // namespace

@@ -195,6 +195,8 @@ Status Engine::Start() {
     }
     spdlog::info("listening: {}", listener->name());
   }
+  for (PointOutput* output : outputs_) output->Start();
+  outputs_started_ = true;
   uv_signal_start(&sigterm_.handle, OnSignal, SIGTERM);
   uv_signal_start(&sigint_.handle, OnSignal, SIGINT);
   uv_signal_start(&sighup_.handle, OnSighup, SIGHUP);
@@ -568,6 +570,9 @@ void Engine::Close() {
                    session->lagging() ? " and more on disk" : "", session->spool_bytes());
     }
     session->Close();
+  }
+  if (outputs_started_) {
+    for (PointOutput* output : outputs_) output->Stop();
   }
   if (points_dropped_full_ + records_dropped_oldest_ > 0) {
     spdlog::warn("the spool was full: {} points dropped, {} records of oldest segments deleted",

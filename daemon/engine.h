@@ -2,12 +2,12 @@
 //
 //   listeners → intake (parser → router) → session spools and queues
 //             → batch writers (delivery) → InfluxDB connections
-//             (and every other PointOutput, next the last-value cache)
+//             (and every other PointOutput: the last-value cache)
 //
 // The engine builds the pipeline from the config, owns every part of it,
 // and is the Pipeline the listeners' intakes hand their points to: each
 // point is staged in its session's spool, and handed to every other output
-// (PointOutput: the last-value cache, next); each listener read ends with Admit,
+// (PointOutput: the last-value cache); each listener read ends with Admit,
 // which appends what the read staged to the spools (one record per session)
 // and, with spool.fsync: always, fsyncs them; only then are the points
 // accepted. Each refusal is counted and logged, with a rate limit so that a
@@ -74,8 +74,9 @@ class Engine : public Pipeline {
     listeners_.push_back(std::move(listener));
   }
 
-  // Hands every accepted point to `output` too (see PointOutput).
-  // REQUIRES: before Start; `output` outlives the engine.
+  // Hands every accepted point to `output` too (see PointOutput); Start
+  // starts it, the close after the drain stops it.
+  // REQUIRES: before Start; `output` outlives the loop's run.
   void AddOutput(PointOutput* output) { outputs_.push_back(output); }
 
   // Opens every session's spool (replaying what it holds), then every
@@ -142,6 +143,7 @@ class Engine : public Pipeline {
   TrackedHandle<uv_timer_t> resume_timer_;  // resumes the listeners once held points fit
   // Set while Admit or RetryHeld runs, to catch a re-entry.
   bool in_admission_ = false;
+  bool outputs_started_ = false;  // Start has started them: Close stops them
   State state_ = State::kIdle;
   // The sessions with points staged by the current read, in first-staged
   // order, and a flag per session.

@@ -12,8 +12,10 @@
 #include <CLI/CLI.hpp>
 #include <csignal>
 #include <cstdio>
+#include <memory>
 #include <string>
 
+#include "cache/last_value_cache.h"
 #include "config/config.h"
 #include "engine.h"
 
@@ -39,7 +41,13 @@ int Run(const inflow::daemon::Config& config) {
   }
   int exit_code = 0;
   {
+    // Declared before the engine, which refers to it until the loop's run ends.
+    std::unique_ptr<inflow::daemon::LastValueCache> cache;
     inflow::daemon::Engine engine(&loop, config);
+    if (config.redis.enabled) {
+      cache = std::make_unique<inflow::daemon::LastValueCache>(&loop, config);
+      engine.AddOutput(cache.get());
+    }
     inflow::Status status = engine.Start();
     if (!status.ok()) {
       spdlog::critical("cannot start: {}", status.message());

@@ -1,5 +1,5 @@
 // PointOutput: an output of the pipeline beside the spool, fed with every
-// point inflowd accepts (the last-value cache, next).
+// point inflowd accepts (the last-value cache: cache/last_value_cache.h).
 //
 // The spool decides what is accepted: the points of one listener read are
 // staged, then appended to their sessions' spools together (Engine::Admit),
@@ -27,6 +27,14 @@ namespace inflow::daemon {
 class PointOutput {
  public:
   virtual ~PointOutput() = default;
+
+  // Called by Engine::Start, before any point.
+  virtual void Start() {}
+
+  // Called when the engine closes, after the last point: the output ends
+  // its work (what it still holds, within bounds of its own) and closes its
+  // handles, so that the loop's run ends.
+  virtual void Stop() {}
 
   // A point of the read under way; its views are valid only during the call.
   virtual void Stage(const AcceptedPoint& point) = 0;

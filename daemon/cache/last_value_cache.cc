@@ -109,7 +109,8 @@ void LastValueCache::Admitted(size_t session) {
 }
 
 void LastValueCache::ArmFlush() {
-  if (stopping_ || buffer_.pending_series() == 0 || uv_is_active(flush_timer_.base())) return;
+  if (stopping_ || uv_is_active(flush_timer_.base())) return;
+  if (buffer_.pending_series() == 0 && resend_.empty()) return;
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(flush_interval_).count();
   uv_timer_start(&flush_timer_.handle, OnFlushTimer, static_cast<uint64_t>(ms > 0 ? ms : 1), 0);
 }
@@ -199,16 +200,7 @@ void LastValueCache::FlushDone() {
     }
     return;
   }
-  if (!resend_.empty()) {
-    // Sent again on the next flush (or when the connection is back).
-    if (!uv_is_active(flush_timer_.base())) {
-      auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(flush_interval_).count();
-      uv_timer_start(&flush_timer_.handle, OnFlushTimer, static_cast<uint64_t>(ms > 0 ? ms : 1),
-                     0);
-    }
-    return;
-  }
-  ArmFlush();
+  ArmFlush();  // what failed is sent again then (or when the connection is back)
 }
 
 void LastValueCache::OnState(bool up, const Status& why) {

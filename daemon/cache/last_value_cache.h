@@ -33,7 +33,6 @@
 #include <uv.h>
 
 #include <cstdint>
-#include <memory>
 #include <string>
 #include <vector>
 

@@ -196,7 +196,6 @@ Status Engine::Start() {
     spdlog::info("listening: {}", listener->name());
   }
   for (PointOutput* output : outputs_) output->Start();
-  outputs_started_ = true;
   uv_signal_start(&sigterm_.handle, OnSignal, SIGTERM);
   uv_signal_start(&sigint_.handle, OnSignal, SIGINT);
   uv_signal_start(&sighup_.handle, OnSighup, SIGHUP);
@@ -571,9 +570,9 @@ void Engine::Close() {
     }
     session->Close();
   }
-  if (outputs_started_) {
-    for (PointOutput* output : outputs_) output->Stop();
-  }
+  // Every output is stopped, started or not: each holds handles from its
+  // construction, which must be closed for the loop's run to end.
+  for (PointOutput* output : outputs_) output->Stop();
   if (points_dropped_full_ + records_dropped_oldest_ > 0) {
     spdlog::warn("the spool was full: {} points dropped, {} records of oldest segments deleted",
                  points_dropped_full_, records_dropped_oldest_);

@@ -143,7 +143,6 @@ class Engine : public Pipeline {
   TrackedHandle<uv_timer_t> resume_timer_;  // resumes the listeners once held points fit
   // Set while Admit or RetryHeld runs, to catch a re-entry.
   bool in_admission_ = false;
-  bool outputs_started_ = false;  // Start has started them: Close stops them
   State state_ = State::kIdle;
   // The sessions with points staged by the current read, in first-staged
   // order, and a flag per session.

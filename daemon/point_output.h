@@ -31,9 +31,10 @@ class PointOutput {
   // Called by Engine::Start, before any point.
   virtual void Start() {}
 
-  // Called when the engine closes, after the last point: the output ends
-  // its work (what it still holds, within bounds of its own) and closes its
-  // handles, so that the loop's run ends.
+  // Called when the engine closes, after the last point, and also when
+  // Engine::Start failed before Start was called: the output ends its work
+  // (what it still holds, within bounds of its own) and closes its handles,
+  // so that the loop's run ends.
   virtual void Stop() {}
 
   // A point of the read under way; its views are valid only during the call.

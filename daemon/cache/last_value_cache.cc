@@ -59,6 +59,7 @@ void LastValueCache::Start() {
   spdlog::info("last-value cache: Redis {}, keys {}*, flushed every {} ms", connection_.name(),
                buffer_.options().key_prefix,
                std::chrono::duration_cast<std::chrono::milliseconds>(flush_interval_).count());
+  started_ = true;
   connection_.Start();
 }
 
@@ -240,6 +241,9 @@ void LastValueCache::Stop() {
 void LastValueCache::Finish() {
   if (stopped_) return;
   stopped_ = true;
+  connection_.Close([] {});
+  handles_.Close(&flush_timer_);
+  if (!started_) return;  // inflowd did not start: nothing to tell
   size_t left = buffer_.pending_series() + resend_.size();
   spdlog::info("last-value cache: {} points cached, {} updates written to Redis in {} flushes, "
                "{} sent again, {} refused, {} points left out",
@@ -249,8 +253,6 @@ void LastValueCache::Finish() {
     spdlog::warn("last-value cache: {} series not written: Redis {} is not reachable", left,
                  connection_.name());
   }
-  connection_.Close([] {});
-  handles_.Close(&flush_timer_);
 }
 
 }  // namespace inflow::daemon

@@ -6,7 +6,10 @@
 
 #include <cerrno>
 #include <cstdlib>
+#include <functional>
 #include <vector>
+
+#include "inflow/redis_connection.h"  // ToRedisValue
 
 namespace inflow {
 namespace {
@@ -171,25 +174,81 @@ Status RedisClient::RunOnce(std::initializer_list<std::string_view> argv, Reply*
 
 Status RedisClient::Run(std::string_view name, std::initializer_list<std::string_view> argv,
                         Reply* reply) {
+  return Retried(name, [&](bool* broken) { return RunOnce(argv, reply, broken); });
+}
+
+Status RedisClient::Retried(std::string_view name, const std::function<Status(bool*)>& once) {
   const bool reused = context_ != nullptr;
   if (!reused) {
     if (Status status = Open(); !status.ok()) return status;
   }
   bool broken = false;
-  Status status = RunOnce(argv, reply, &broken);
+  Status status = once(&broken);
   // A connection kept from an earlier command may have been closed by the
   // server since (a restart, a timeout, a failover): one fresh connection
   // and one more try. Sending twice is safe for the commands sent here
-  // (SET and GET are idempotent).
+  // (SET, GET and the lookup's reads are idempotent).
   if (!status.ok() && broken && reused) {
     const std::string first = status.message();
     if (status = Open(); !status.ok()) {
       return Status::Error(Prefix(name) + first + "; reconnecting failed: " + status.message());
     }
-    status = RunOnce(argv, reply, &broken);
+    status = once(&broken);
   }
   if (!status.ok()) return Status::Error(Prefix(name) + status.message(), status.sys_errno());
   return Status::Ok();
+}
+
+Status RedisClient::PipelineOnce(std::span<const std::vector<std::string>> commands,
+                                 std::vector<RedisValue>* replies, bool* broken) {
+  std::vector<const char*> pointers;
+  std::vector<size_t> lengths;
+  for (const std::vector<std::string>& argv : commands) {
+    pointers.clear();
+    lengths.clear();
+    for (const std::string& arg : argv) {
+      pointers.push_back(arg.data());
+      lengths.push_back(arg.size());
+    }
+    // Only memory can fail here: the commands are written when read below.
+    if (redisAppendCommandArgv(context_.get(), static_cast<int>(argv.size()), pointers.data(),
+                               lengths.data()) != REDIS_OK) {
+      std::string message = context_->errstr;
+      context_.reset();
+      return Status::Error(message.empty() ? "out of memory" : message);
+    }
+  }
+  replies->clear();
+  replies->reserve(commands.size());
+  for (size_t i = 0; i < commands.size(); ++i) {
+    void* raw = nullptr;
+    errno = 0;
+    if (redisGetReply(context_.get(), &raw) != REDIS_OK || raw == nullptr) {
+      const int saved_errno = errno;
+      *broken = i == 0 && (context_->err == REDIS_ERR_EOF ||
+                           (context_->err == REDIS_ERR_IO && saved_errno != EAGAIN &&
+                            saved_errno != EWOULDBLOCK));
+      std::string message = context_->errstr;
+      if (message.empty()) message = "no reply";
+      context_.reset();
+      return Status::Error(message, saved_errno);
+    }
+    Reply reply;
+    reply.reset(raw);
+    replies->push_back(ToRedisValue(reply.get()));
+  }
+  return Status::Ok();
+}
+
+Status RedisClient::Pipeline(std::span<const std::vector<std::string>> commands,
+                             std::vector<RedisValue>* replies) {
+  if (commands.empty()) {
+    replies->clear();
+    return Status::Ok();
+  }
+  std::string name = commands.front().empty() ? "" : commands.front().front();
+  if (commands.size() > 1) name += " and " + std::to_string(commands.size() - 1) + " more";
+  return Retried(name, [&](bool* broken) { return PipelineOnce(commands, replies, broken); });
 }
 
 Status RedisClient::Set(std::string_view key, std::string_view json,

@@ -91,19 +91,25 @@ LastValueBuffer::AddResult LastValueBuffer::Add(const SeriesIdentity& series,
 
 LastValueBuffer::Series LastValueBuffer::NewSeries(const SeriesIdentity& series) const {
   std::string measurement = UnescapeMeasurement(series.measurement);
-  LastValueKeys keys = MakeLastValueKeys(options_.key_prefix, series.database,
-                                         series.retention_policy, series.series_key,
-                                         measurement);
-  Series s;
-  s.keys = {std::move(keys.series), std::move(keys.index), std::move(keys.recent)};
-  s.series_key = std::string(series.series_key);
-  AppendJsonString(measurement, &s.measurement_json);
-  std::vector<std::pair<std::string, std::string>> tags;
+  LastValueTags tags;
   for (const TagView& tag : series.tags) {
     if (&tag == series.left_out) continue;
     tags.emplace_back(UnescapeTag(tag.key), UnescapeTag(tag.value));
   }
   std::sort(tags.begin(), tags.end());
+  LastValueKeys keys = MakeLastValueKeys(options_.key_prefix, series.database,
+                                         series.retention_policy, series.series_key,
+                                         measurement, tags);
+  Series s;
+  s.keys.reserve(4 + keys.tag_indexes.size());
+  s.keys.push_back(std::move(keys.series));
+  s.keys.push_back(std::move(keys.recent));
+  s.keys.push_back(std::move(keys.catalog));
+  s.keys.push_back(std::move(keys.index));
+  for (std::string& key : keys.tag_indexes) s.keys.push_back(std::move(key));
+  s.series_key = std::string(series.series_key);
+  s.catalog_member = LastValueCatalogMember(series.database, series.retention_policy);
+  AppendJsonString(measurement, &s.measurement_json);
   s.tags_json.push_back('{');
   for (size_t i = 0; i < tags.size(); ++i) {
     if (i > 0) s.tags_json.push_back(',');
@@ -144,7 +150,7 @@ LastValueUpdate LastValueBuffer::MakeUpdate(Series* s) const {
   LastValueUpdate update;
   update.keys = std::move(s->keys);
   auto& args = update.args;
-  args.reserve(7 + 3 * s->fields.size() + s->recent.size());
+  args.reserve(8 + 3 * s->fields.size() + s->recent.size());
   args.push_back(std::to_string(options_.ttl_seconds));
   args.push_back(std::to_string(options_.keep_last));
   args.push_back(std::move(s->series_key));
@@ -152,6 +158,7 @@ LastValueUpdate LastValueBuffer::MakeUpdate(Series* s) const {
   args.push_back(std::move(s->tags_json));
   args.emplace_back();
   AppendTimeText(s->time_ns, &args.back());
+  args.push_back(std::move(s->catalog_member));
   args.push_back(std::to_string(s->fields.size()));
   for (Field& f : s->fields) {
     args.push_back(std::move(f.name));

@@ -27,19 +27,19 @@ end
 local function entry_time(e)
   return string.match(e, '^{"time":(%-?%d+)[,}]')
 end
-local series, index, recent = KEYS[1], KEYS[2], KEYS[3]
+local series, recent, catalog = KEYS[1], KEYS[2], KEYS[3]
 local ttl, keep = tonumber(ARGV[1]), tonumber(ARGV[2])
-local n = tonumber(ARGV[7])
-if not ttl or not keep or not n or keep < 1 or #ARGV < 7 + 3 * n then
+local n = tonumber(ARGV[8])
+if not ttl or not keep or not n or keep < 1 or #ARGV < 8 + 3 * n or #KEYS < 4 then
   return redis.error_reply('ERR inflow: bad arguments')
 end
 if not valid(ARGV[6]) then return redis.error_reply('ERR inflow: bad time ' .. ARGV[6]) end
-local first_recent = 8 + 3 * n
+local first_recent = 9 + 3 * n
 local names = {}
 for i = 0, n - 1 do
-  local t = ARGV[10 + 3 * i]
+  local t = ARGV[11 + 3 * i]
   if not valid(t) then return redis.error_reply('ERR inflow: bad time ' .. t) end
-  names[i + 1] = 't:' .. ARGV[8 + 3 * i]
+  names[i + 1] = 't:' .. ARGV[9 + 3 * i]
 end
 for j = first_recent, #ARGV do
   local t = entry_time(ARGV[j])
@@ -50,11 +50,11 @@ local replaced = 0
 if n > 0 then
   local old = redis.call('HMGET', series, unpack(names))
   for i = 0, n - 1 do
-    local t = ARGV[10 + 3 * i]
+    local t = ARGV[11 + 3 * i]
     if not old[i + 1] or cmp(t, old[i + 1]) >= 0 then
-      local name = ARGV[8 + 3 * i]
+      local name = ARGV[9 + 3 * i]
       table.insert(set, 'v:' .. name)
-      table.insert(set, ARGV[9 + 3 * i])
+      table.insert(set, ARGV[10 + 3 * i])
       table.insert(set, 't:' .. name)
       table.insert(set, t)
       replaced = replaced + 1
@@ -69,8 +69,12 @@ if not old_time or cmp(ARGV[6], old_time) >= 0 then
   moved = 1
 end
 redis.call('HSET', series, unpack(set))
-redis.call('SADD', index, ARGV[3])
-local keys = {series, index}
+redis.call('SADD', catalog, ARGV[7])
+local keys = {series}
+for k = 4, #KEYS do
+  redis.call('SADD', KEYS[k], ARGV[3])
+  table.insert(keys, KEYS[k])
+end
 if keep > 1 then
   table.insert(keys, recent)
   local list = redis.call('LRANGE', recent, 0, keep - 1)

@@ -12,9 +12,9 @@
 // Bounded: at most max_pending_series series are pending. A point of a new
 // series beyond that is refused and counted (refused_points()); the
 // series already pending keep coalescing. Its memory: per pending series
-// about 250 bytes of bookkeeping, plus 2x its Redis key (prefix, database,
-// retention policy, series key) and its index key, its measurement and tags
-// as JSON, and per field its unescaped name, its value as JSON and 48
+// about 300 bytes of bookkeeping, plus 2x its Redis key (prefix, database,
+// retention policy, series key), its index key, a tag index key per tag,
+// its measurement and tags as JSON, and per field its unescaped name, its value as JSON and 48
 // bytes; with keep_last > 1, up to keep_last points of fields more. All
 // strings are owned by the buffer; nothing refers to the added point after
 // Add returns.
@@ -24,7 +24,6 @@
 #ifndef INFLOW_LAST_VALUE_BUFFER_H_
 #define INFLOW_LAST_VALUE_BUFFER_H_
 
-#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -66,9 +65,9 @@ struct SeriesIdentity {
 };
 
 // One series' update: exactly the script's KEYS and ARGV
-// (last_value_script.h), to send as EVALSHA sha 3 keys... args...
+// (last_value_script.h), to send as EVALSHA sha keys.size() keys... args...
 struct LastValueUpdate {
-  std::array<std::string, 3> keys;
+  std::vector<std::string> keys;
   std::vector<std::string> args;
 };
 
@@ -107,8 +106,9 @@ class LastValueBuffer {
     std::vector<Field> fields;  // each of time_ns
   };
   struct Series {
-    std::array<std::string, 3> keys;
+    std::vector<std::string> keys;
     std::string series_key;
+    std::string catalog_member;
     std::string measurement_json;
     std::string tags_json;
     int64_t time_ns;

@@ -51,6 +51,8 @@ struct LastValueQuery {
   // Points per series: 1, the latest values; 2..100 also that many recent
   // points, newest first (as many as the cache keeps: redis.keep_last).
   int last = 1;
+
+  static constexpr int kMaxLast = 100;
 };
 
 // OK, or an error naming what is wrong (no measurement, last out of range).
@@ -62,6 +64,8 @@ struct LastValueField {
   int64_t time_ns = 0;
 };
 
+// With query.fields, `time_ns` is the latest of those fields' times (as
+// InfluxDB's last() gives it); without, the series' latest time.
 struct LastValueRecord {
   std::string database;
   std::string retention_policy;

@@ -3,16 +3,19 @@
 // made inside Redis, so that several inflowd instances sharing one Redis
 // never move a series backwards, whatever order their updates reach it in.
 //
-// Call it as EVALSHA <LastValueScriptSha1()> 3 KEYS... ARGV..., and with
-// EVAL <LastValueScript()> when Redis answers NOSCRIPT (after a restart, or
-// SCRIPT FLUSH); LastValueBuffer (last_value_buffer.h) builds the arguments:
+// Call it as EVALSHA <LastValueScriptSha1()> <number of keys> KEYS... ARGV...,
+// and with EVAL <LastValueScript()> when Redis answers NOSCRIPT (after a
+// restart, or SCRIPT FLUSH); LastValueBuffer (last_value_buffer.h) builds
+// the arguments:
 //
-//   KEYS[1]  the series hash        KEYS[2]  the measurement's index set
-//   KEYS[3]  the recent list
+//   KEYS[1]  the series hash        KEYS[2]  the recent list
+//   KEYS[3]  the catalog set        KEYS[4]  the measurement's index set
+//   KEYS[5]... the series' tag index sets, one per tag
 //   ARGV[1]  ttl in seconds, 0 = none        ARGV[2]  keep_last, 1..100
 //   ARGV[3]  the series key (index member)   ARGV[4]  measurement, JSON
 //   ARGV[5]  tags, JSON                      ARGV[6]  the update's time
-//   ARGV[7]  n, the number of fields; then n triples: field name
+//   ARGV[7]  the catalog member (D)
+//   ARGV[8]  n, the number of fields; then n triples: field name
 //            (unescaped), value JSON, the value's time
 //   then     the recent points, newest first (none when keep_last is 1),
 //            each {"time":T,"fields":{...}} with "time" first
@@ -23,14 +26,15 @@
 //     time the update wins: InfluxDB keeps one value per series, field and
 //     time, the last one written, so the cache holds what a write in the
 //     same order leaves in InfluxDB, and a replay rewrites the same value.
-//   - `measurement` and `tags` are set, and the series key is added to the
-//     index.
+//   - `measurement` and `tags` are set, the series key is added to the
+//     index and tag sets, and D to the catalog.
 //   - with keep_last > 1, each recent point is merged into the list, in
 //     time order, newest first: a point of a time the list has replaces
 //     that entry (the same point, written again); one older than the
 //     keep_last it keeps is dropped; the list is cut to keep_last.
-//   - the hash, the list and the index get EXPIRE ttl (or PERSIST if ttl
-//     is 0), on every call.
+//   - the hash, the list and the index and tag sets get EXPIRE ttl (or
+//     PERSIST if ttl is 0), on every call; the catalog, a handful of
+//     members, never expires.
 // Times are compared as decimal strings (CompareTimeText), never as Lua
 // numbers (doubles), and no JSON is decoded or encoded in Lua (cjson would
 // rewrite floats with 14 digits). A time not in AppendTimeText's form, or a
@@ -44,8 +48,6 @@
 #include <string_view>
 
 namespace inflow {
-
-inline constexpr int kLastValueScriptKeys = 3;
 
 // The script's text.
 std::string_view LastValueScript();

@@ -22,12 +22,16 @@
 #define INFLOW_REDIS_CLIENT_H_
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "inflow/redis_url.h"
+#include "inflow/redis_value.h"
 #include "inflow/status.h"
 
 struct redisContext;
@@ -83,6 +87,16 @@ class RedisClient {
   // server or connection error.
   Status Read(std::string_view key, std::optional<std::string>* json);
 
+  // Sends `commands` (each an argv) pipelined and reads their replies, one
+  // per command, in order, into *replies; a server's error reply is a
+  // RedisValue of kind kError there, not an error. Returns an error (and
+  // *replies is then unspecified) when the connection fails. A connection
+  // broken before the first reply is opened again and everything sent once
+  // more, so send only commands that may run twice (reads, idempotent
+  // writes).
+  Status Pipeline(std::span<const std::vector<std::string>> commands,
+                  std::vector<RedisValue>* replies);
+
   const RedisOptions& options() const { return options_; }
 
  private:
@@ -104,6 +118,12 @@ class RedisClient {
   // the next command. Server error replies are returned as *reply, not as
   // an error.
   Status Run(std::string_view name, std::initializer_list<std::string_view> argv, Reply* reply);
+  // Runs `once` (which sets *broken when the connection broke under it),
+  // opening the connection first, and again on a fresh connection once if a
+  // kept connection broke; errors are prefixed with the server and `name`.
+  Status Retried(std::string_view name, const std::function<Status(bool*)>& once);
+  Status PipelineOnce(std::span<const std::vector<std::string>> commands,
+                      std::vector<RedisValue>* replies, bool* broken);
   Status RunOnce(std::initializer_list<std::string_view> argv, Reply* reply, bool* broken);
   Status Set(std::string_view key, std::string_view json, std::string_view expire_seconds);
   std::string Prefix(std::string_view command) const;

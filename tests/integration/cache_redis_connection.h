@@ -60,7 +60,7 @@ class CacheRedisConnection {
   // The script with one update: EVALSHA, and EVAL on NOSCRIPT.
   Reply Send(const LastValueUpdate& update) {
     std::vector<std::string> argv = {"EVALSHA", LastValueScriptSha1(),
-                                     std::to_string(kLastValueScriptKeys)};
+                                     std::to_string(update.keys.size())};
     argv.insert(argv.end(), update.keys.begin(), update.keys.end());
     argv.insert(argv.end(), update.args.begin(), update.args.end());
     ++evalsha_sent_;

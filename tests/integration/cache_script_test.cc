@@ -212,6 +212,8 @@ TEST_F(CacheScriptTest, ShuffledPointsLeaveEachFieldsGreatestTime) {
   EXPECT_EQ(eval, static_cast<long long>(redis_->eval_sent()));
   EXPECT_EQ(redis_->eval_sent(), 1u);  // the first call only, after SCRIPT FLUSH
   EXPECT_EQ(redis_->Integer({"SCARD", "t:index:2:db:7:autogen:m"}), kSeries);
+  EXPECT_EQ(redis_->Integer({"SCARD", "t:tag:2:db:7:autogen:1:m:1:s:7"}), 1);
+  EXPECT_EQ(redis_->Integer({"SISMEMBER", "t:catalog", "2:db:7:autogen"}), 1);
 }
 
 TEST_F(CacheScriptTest, CommandsPerFlushAreTheSeriesInIt) {
@@ -295,7 +297,8 @@ TEST_F(CacheScriptTest, TtlSetOnEveryKeyAndRefreshedByEveryUpdate) {
   Flush(buffer, *redis_);
   std::vector<std::string> keys = {SeriesKey("inflow:", 5),
                                    "inflow:recent:2:db:7:autogen:m,s=5",
-                                   "inflow:index:2:db:7:autogen:m"};
+                                   "inflow:index:2:db:7:autogen:m",
+                                   "inflow:tag:2:db:7:autogen:1:m:1:s:5"};
   for (const std::string& key : keys) {
     long long ttl = redis_->Integer({"TTL", key});
     EXPECT_TRUE(ttl > 90 && ttl <= 100) << key << " ttl " << ttl;
@@ -365,8 +368,9 @@ TEST_F(CacheScriptTest, BadTimeRefusedAndNothingChanged) {
   Add(buffer, "m,s=7 a=1 5");
   std::vector<LastValueUpdate> updates = buffer.Take();
   ASSERT_EQ(updates.size(), 1u);
-  updates[0].args[9] = "05";  // a's time, not in AppendTimeText's form
-  std::vector<std::string> argv = {"EVAL", std::string(LastValueScript()), "3"};
+  updates[0].args[10] = "05";  // a's time, not in AppendTimeText's form
+  std::vector<std::string> argv = {"EVAL", std::string(LastValueScript()),
+                                   std::to_string(updates[0].keys.size())};
   argv.insert(argv.end(), updates[0].keys.begin(), updates[0].keys.end());
   argv.insert(argv.end(), updates[0].args.begin(), updates[0].args.end());
   Reply r = redis_->Command(argv);

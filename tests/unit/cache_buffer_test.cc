@@ -17,7 +17,7 @@ namespace inflow {
 namespace {
 
 // Arguments of one update (see last_value_script.h).
-constexpr size_t kFirstField = 7;
+constexpr size_t kFirstField = 8;
 
 class CacheBufferTest : public ::testing::Test {
  protected:
@@ -37,7 +37,7 @@ class CacheBufferTest : public ::testing::Test {
   // Each field's name → "value@time", from an update's arguments.
   static std::map<std::string, std::string> Fields(const LastValueUpdate& update) {
     std::map<std::string, std::string> out;
-    size_t n = std::stoul(update.args.at(6));
+    size_t n = std::stoul(update.args.at(7));
     for (size_t i = 0; i < n; ++i) {
       const auto& a = update.args;
       out[a.at(kFirstField + 3 * i)] = a.at(kFirstField + 3 * i + 1) + "@" +
@@ -48,7 +48,7 @@ class CacheBufferTest : public ::testing::Test {
 
   // The recent points of an update, newest first.
   static std::vector<std::string> Recent(const LastValueUpdate& update) {
-    size_t first = kFirstField + 3 * std::stoul(update.args.at(6));
+    size_t first = kFirstField + 3 * std::stoul(update.args.at(7));
     return {update.args.begin() + static_cast<ptrdiff_t>(first), update.args.end()};
   }
 
@@ -61,12 +61,17 @@ TEST_F(CacheBufferTest, UpdateCarriesKeysIdentityAndOptions) {
   std::vector<LastValueUpdate> updates = buffer.Take();
   ASSERT_EQ(updates.size(), 1u);
   const LastValueUpdate& u = updates[0];
-  EXPECT_EQ(u.keys[0], R"(p:series:2:db:2:rp:c\ pu,host=h1,zone=z\,1)");
-  EXPECT_EQ(u.keys[1], "p:index:2:db:2:rp:c pu");
-  EXPECT_EQ(u.keys[2], R"(p:recent:2:db:2:rp:c\ pu,host=h1,zone=z\,1)");
+  std::vector<std::string> keys = {
+      R"(p:series:2:db:2:rp:c\ pu,host=h1,zone=z\,1)",
+      R"(p:recent:2:db:2:rp:c\ pu,host=h1,zone=z\,1)",
+      "p:catalog",
+      "p:index:2:db:2:rp:c pu",
+      "p:tag:2:db:2:rp:4:c pu:4:host:h1",
+      "p:tag:2:db:2:rp:4:c pu:4:zone:z,1"};
+  EXPECT_EQ(u.keys, keys);
   std::vector<std::string> expected = {
       "60", "1", R"(c\ pu,host=h1,zone=z\,1)", R"("c pu")", R"({"host":"h1","zone":"z,1"})",
-      "100", "2", "v", "1.5", "100", "s", R"("a\"b")", "100"};
+      "100", "2:db:2:rp", "2", "v", "1.5", "100", "s", R"("a\"b")", "100"};
   EXPECT_EQ(u.args, expected);
 }
 

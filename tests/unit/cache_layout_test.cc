@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
 #include <cstdint>
 #include <limits>
 #include <set>
@@ -22,11 +23,21 @@ std::string TimeText(int64_t t) {
 }
 
 TEST(CacheLayoutTest, KeysCarryPrefixAndLengthPrefixedParts) {
-  LastValueKeys keys = MakeLastValueKeys("inflow:", "telegraf", "autogen", "cpu,host=h1", "cpu");
+  LastValueKeys keys = MakeLastValueKeys("inflow:", "telegraf", "autogen", "cpu,host=h1", "cpu",
+                                         {{"host", "h1"}, {"zone", "a:b"}});
   EXPECT_EQ(keys.series, "inflow:series:8:telegraf:7:autogen:cpu,host=h1");
   EXPECT_EQ(keys.recent, "inflow:recent:8:telegraf:7:autogen:cpu,host=h1");
+  EXPECT_EQ(keys.catalog, "inflow:catalog");
   EXPECT_EQ(keys.index, "inflow:index:8:telegraf:7:autogen:cpu");
-  EXPECT_EQ(MakeLastValueKeys("", "", "", "m", "m").series, "series:0::0::m");
+  EXPECT_EQ(keys.tag_indexes, (std::vector<std::string>{
+                                  "inflow:tag:8:telegraf:7:autogen:3:cpu:4:host:h1",
+                                  "inflow:tag:8:telegraf:7:autogen:3:cpu:4:zone:a:b"}));
+  EXPECT_EQ(MakeLastValueKeys("", "", "", "m", "m", {}).series, "series:0::0::m");
+  EXPECT_EQ(LastValueSeriesKey("inflow:", "telegraf", "autogen", "cpu,host=h1"), keys.series);
+  EXPECT_EQ(LastValueRecentKey("inflow:", "telegraf", "autogen", "cpu,host=h1"), keys.recent);
+  EXPECT_EQ(LastValueIndexKey("inflow:", "telegraf", "autogen", "cpu"), keys.index);
+  EXPECT_EQ(LastValueTagIndexKey("inflow:", "telegraf", "autogen", "cpu", "host", "h1"),
+            keys.tag_indexes[0]);
 }
 
 TEST(CacheLayoutTest, ColonsInNamesNeverMakeTwoSeriesShareAKey) {
@@ -36,11 +47,38 @@ TEST(CacheLayoutTest, ColonsInNamesNeverMakeTwoSeriesShareAKey) {
       {"a:b", "c", "m"}, {"a", "b:c", "m"}, {"a", "b", "c:m"}, {"a:b:c", "", "m"},
       {"", "a:b:c", "m"}, {"a", "", "b:c:m"}, {"a:", "b", "c:m"}, {"1:a", "1", "b:m"},
   };
-  std::set<std::string> series, indexes;
+  std::set<std::string> series, indexes, members;
   for (const Names& n : names) {
-    LastValueKeys keys = MakeLastValueKeys("p:", n.db, n.rp, n.series, n.series);
+    LastValueKeys keys = MakeLastValueKeys("p:", n.db, n.rp, n.series, n.series, {});
     EXPECT_TRUE(series.insert(keys.series).second) << keys.series;
     EXPECT_TRUE(indexes.insert(keys.index).second) << keys.index;
+    EXPECT_TRUE(members.insert(LastValueCatalogMember(n.db, n.rp)).second);
+  }
+  // Tag sets: the measurement, the tag key and its value, any of them with ':'.
+  std::set<std::string> tag_sets;
+  for (auto [m, k, v] : std::vector<std::array<const char*, 3>>{
+           {"a:b", "c", "d"}, {"a", "b:c", "d"}, {"a", "b", "c:d"}, {"a:b:c", "", "d"}}) {
+    std::string key = LastValueTagIndexKey("p:", "db", "rp", m, k, v);
+    EXPECT_TRUE(tag_sets.insert(key).second) << key;
+  }
+}
+
+TEST(CacheLayoutTest, CatalogMembersReadBackAsTheyWereWritten) {
+  for (auto [db, rp] : std::vector<std::pair<std::string, std::string>>{
+           {"telegraf", "autogen"}, {"", ""}, {"a:b", "1:c"}, {"12:x", ":"}}) {
+    std::string member = LastValueCatalogMember(db, rp);
+    std::string read_db = "?";
+    std::string read_rp = "?";
+    ASSERT_TRUE(ParseLastValueCatalogMember(member, &read_db, &read_rp)) << member;
+    EXPECT_EQ(read_db, db);
+    EXPECT_EQ(read_rp, rp);
+  }
+  EXPECT_EQ(LastValueCatalogMember("telegraf", "autogen"), "8:telegraf:7:autogen");
+  std::string db;
+  std::string rp;
+  for (std::string_view bad : {"", "8:telegraf", "8:telegraf:7:autogenx", "9:telegraf:7:autogen",
+                               "x:a:1:b", "1:a:1:b:", "-1:a:1:b", "99999999999:a:1:b"}) {
+    EXPECT_FALSE(ParseLastValueCatalogMember(bad, &db, &rp)) << bad;
   }
 }
 

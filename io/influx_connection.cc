@@ -56,7 +56,17 @@ void InfluxConnection::CreateDatabase(Callback done) {
   Start(std::move(done), ClassifyQueryAnswer);
 }
 
+void InfluxConnection::Query(std::string_view statements, QueryCallback done) {
+  request_.clear();
+  BuildQueryRequest(endpoint_->url, endpoint_->database, statements, &request_);
+  Start([this, done = std::move(done)](const WriteVerdict& verdict) {
+          done(verdict, std::move(answer_body_));
+        },
+        ClassifyQueryAnswer);
+}
+
 void InfluxConnection::Start(Callback done, Classifier classify) {
+  answer_body_.clear();
   done_ = std::move(done);
   classify_ = classify;
   uv_timer_start(&timer_.handle, OnTimeout, Milliseconds(endpoint_->request_timeout), 0);
@@ -201,6 +211,7 @@ void InfluxConnection::OnRead(ssize_t nread, const uv_buf_t* buf) {
   if (nread < 0) {
     if (nread == UV_EOF && parser_.Finish() == HttpResponseParser::Result::kComplete) {
       WriteVerdict verdict = classify_(parser_.response());
+      answer_body_ = parser_.response().body;
       Abandon();
       Finish(std::move(verdict));
     } else if (reused_ && answer_bytes_ == 0) {
@@ -223,6 +234,7 @@ void InfluxConnection::OnRead(ssize_t nread, const uv_buf_t* buf) {
       return;
     case HttpResponseParser::Result::kComplete: {
       WriteVerdict verdict = classify_(parser_.response());
+      answer_body_ = parser_.response().body;
       // Bytes after the answer belong to no request, and an answer that
       // came before the whole request went out (a server may refuse a body
       // early) leaves the rest of the body on its way: either way the

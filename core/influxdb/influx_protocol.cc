@@ -101,6 +101,15 @@ void BuildCreateDatabaseRequest(const InfluxUrl& url, std::string_view database,
   AppendPost(url, "/query", "application/x-www-form-urlencoded", form, out);
 }
 
+void BuildQueryRequest(const InfluxUrl& url, std::string_view database,
+                       std::string_view statements, std::string* out) {
+  std::string form = "db=";
+  AppendPercentEncoded(database, &form);
+  form.append("&epoch=ns&q=");
+  AppendPercentEncoded(statements, &form);
+  AppendPost(url, "/query", "application/x-www-form-urlencoded", form, out);
+}
+
 WriteVerdict ClassifyWriteAnswer(const HttpResponse& answer) {
   WriteVerdict verdict;
   verdict.answered = true;

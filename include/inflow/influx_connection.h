@@ -59,6 +59,13 @@ class InfluxConnection {
   // `done` gets ClassifyQueryAnswer's verdict. REQUIRES: as for Write.
   void CreateDatabase(Callback done);
 
+  // Runs `statements` (InfluxQL reads: SELECT, SHOW) on the database;
+  // `done` gets ClassifyQueryAnswer's verdict and, when InfluxDB answered,
+  // the answer's body (its JSON results; empty when it did not answer).
+  // REQUIRES: as for Write.
+  using QueryCallback = std::function<void(const WriteVerdict&, std::string body)>;
+  void Query(std::string_view statements, QueryCallback done);
+
   bool busy() const { return static_cast<bool>(done_); }
 
   // Abandons a write in flight (its callback is never called) and closes
@@ -105,6 +112,7 @@ class InfluxConnection {
   std::string last_connect_error_;
 
   std::string request_;
+  std::string answer_body_;  // of the last answer, for Query
   Callback done_;
   Classifier classify_ = ClassifyWriteAnswer;
   HttpResponseParser parser_;

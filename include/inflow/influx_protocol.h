@@ -42,6 +42,12 @@ void BuildWriteRequest(const InfluxUrl& url, std::string_view database,
 void BuildCreateDatabaseRequest(const InfluxUrl& url, std::string_view database,
                                 std::string* out);
 
+// Appends to *out the request `POST /query` running `statements` (InfluxQL,
+// several separated by ';') on `database`, times in ns (epoch=ns), with
+// basic auth and keep-alive.
+void BuildQueryRequest(const InfluxUrl& url, std::string_view database,
+                       std::string_view statements, std::string* out);
+
 WriteVerdict ClassifyWriteAnswer(const HttpResponse& answer);
 
 // The verdict on the answer to a query such as BuildCreateDatabaseRequest's:

@@ -19,7 +19,8 @@
 // Series are found without KEYS: through the measurement's index set, or,
 // when the query names tags, the intersection of their tag index sets.
 //
-// Pure: no I/O. Thread: one thread at a time.
+// Pure: no I/O (but LookupLastValues, in io/). Thread: one thread at a
+// time.
 
 #ifndef INFLOW_LAST_VALUE_LOOKUP_H_
 #define INFLOW_LAST_VALUE_LOOKUP_H_

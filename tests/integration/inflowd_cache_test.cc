@@ -16,10 +16,12 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <fstream>
 #include <iostream>
 #include <map>
 #include <memory>
 #include <random>
+#include <sstream>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -223,6 +225,27 @@ class RefusingPort {
   int fd_ = -1;
   uint16_t port_ = 0;
 };
+
+// The bytes received on established TCP sockets of local port `port` (on
+// 127.0.0.1) that their process has not read yet (rx_queue in
+// /proc/net/tcp): what a stopped Redis has been sent and not read.
+uint64_t UnreadBytesAt(uint16_t port) {
+  std::ifstream table("/proc/net/tcp");
+  std::string line;
+  std::getline(table, line);  // the heading
+  char local_port[8];
+  std::snprintf(local_port, sizeof local_port, "%04X", port);
+  uint64_t unread = 0;
+  while (std::getline(table, line)) {
+    std::istringstream fields(line);
+    std::string slot, local, remote, state, queues;
+    fields >> slot >> local >> remote >> state >> queues;
+    if (state != "01" || !local.ends_with(std::string(":") + local_port)) continue;
+    size_t colon = queues.find(':');
+    if (colon != std::string::npos) unread += std::stoull(queues.substr(colon + 1), nullptr, 16);
+  }
+  return unread;
+}
 
 class InflowdCacheTest : public InflowdTest {
  protected:
@@ -575,6 +598,77 @@ TEST_F(InflowdCacheTest, IngestionGoesOnWhileRedisIsDown) {
   EXPECT_TRUE(inflowd_->LogMentions(not_written))
       << "its log does not say \"" << not_written << "\":\n"
       << inflowd_->LogTail();
+}
+
+// SIGTERM while a flush waits for Redis, with more series pending behind
+// it; then Redis closes the connection (CLIENT KILL) before answering. The
+// answers lost end the flush, and inflowd must stop as it says it does:
+// exit 0, with the series it could not write logged. CLIENT PAUSE WRITE
+// holds the flush: Redis reads the EVALSHA commands and runs none of them,
+// so the close is a clean one (FIN), as when Redis shuts down.
+TEST_F(InflowdCacheTest, StopsCleanlyWhenRedisClosesTheConnectionDuringTheLastFlush) {
+  constexpr int kSeries = 50;
+  ASSERT_NO_FATAL_FAILURE(UseOwnRedis());
+  // The answer timeout is longer than the test, so that only the loss of
+  // the connection ends the flush.
+  ASSERT_NO_FATAL_FAILURE(StartInflowd({.sessions = {Prompt("autogen")},
+                                        .listeners = {{ListenerKind::kUnixStream}},
+                                        .redis_options = {"flush_interval: 20ms",
+                                                          "timeout: 60s"}}));
+  std::mt19937 rng(3);
+  const int64_t base = RecentTime();
+  std::vector<CachePoint> first = Generate(kSeries, 1, base, 0, false, &rng);
+  {
+    std::unique_ptr<CacheRedisConnection> cache = ConnectToRedis();
+    ASSERT_TRUE(cache->ok());
+    ASSERT_NO_FATAL_FAILURE(SendPoints(first, first.size()));
+    ASSERT_EQ(WaitForHashes(*cache, ExpectedHashes(first)), 0);
+  }
+  auto command = [&](const std::vector<std::string>& args) {
+    std::string reply;
+    Status status = redis()->Command(args, &reply);
+    EXPECT_TRUE(status.ok()) << args[0] << ": " << status.message();
+    return reply;
+  };
+  ASSERT_EQ(command({"CLIENT", "PAUSE", "60000", "WRITE"}), "OK");
+
+  // A flush in flight: newer points of the same series, until Redis holds
+  // inflowd's connection on an EVALSHA with nothing left unread.
+  std::vector<CachePoint> in_flight = Generate(kSeries, 1, base + 1'000'000, 1000, false, &rng);
+  ASSERT_NO_FATAL_FAILURE(SendPoints(in_flight, in_flight.size()));
+  // (CLIENT LIST names a client's last command; flags=b: it is blocked.)
+  ASSERT_TRUE(PollUntil(kCacheTimeout, [&] {
+    return command({"CLIENT", "LIST"}).find("flags=b ") != std::string::npos &&
+           UnreadBytesAt(redis()->port()) == 0;
+  })) << "no flush held in Redis: "
+      << command({"CLIENT", "LIST"});
+  // Pending behind it: points of other series, admitted (in the spool)
+  // once InfluxDB has them.
+  std::vector<CachePoint> pending =
+      Generate(2 * kSeries, 1, base + 2'000'000, 2000, false, &rng);
+  pending.erase(pending.begin(), pending.begin() + kSeries);
+  ASSERT_NO_FATAL_FAILURE(SendPoints(pending, pending.size()));
+  const uint64_t all = first.size() + in_flight.size() + pending.size();
+  ASSERT_TRUE(PollUntil(kCacheTimeout, [&] { return CountIn(kRp, kMeasurement) == all; }));
+
+  // The engine has stopped the cache once it says "inflowd stopped"; the
+  // flush still waits then.
+  ASSERT_EQ(kill(inflowd_->pid(), SIGTERM), 0);
+  ASSERT_TRUE(PollUntil(kCacheTimeout, [&] { return inflowd_->LogMentions("inflowd stopped"); }))
+      << inflowd_->LogTail();
+  ASSERT_TRUE(inflowd_->running()) << "inflowd did not wait for the flush in flight";
+  EXPECT_EQ(command({"CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes"}), "1");
+  const auto closed = Clock::now();
+  const bool exited = inflowd_->WaitForExit(InflowdProcess::kStopTimeout);
+  Report("inflowd", exited ? inflowd_->exit_description() : "still runs");
+  Report("exit after the connection closed", MillisecondsSince(closed), "ms");
+  EXPECT_TRUE(exited);
+  EXPECT_EQ(inflowd_->exit_description(), "exited with status 0");
+  // Not written: the latest values of the series in flight and of those
+  // pending.
+  const std::string not_written = std::to_string(2 * kSeries) + " series not written";
+  EXPECT_TRUE(inflowd_->LogMentions(not_written))
+      << "its log does not say \"" << not_written << "\"";
 }
 
 }  // namespace

@@ -16,12 +16,10 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
-#include <fstream>
 #include <iostream>
 #include <map>
 #include <memory>
 #include <random>
-#include <sstream>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -225,27 +223,6 @@ class RefusingPort {
   int fd_ = -1;
   uint16_t port_ = 0;
 };
-
-// The bytes received on established TCP sockets of local port `port` (on
-// 127.0.0.1) that their process has not read yet (rx_queue in
-// /proc/net/tcp): what a stopped Redis has been sent and not read.
-uint64_t UnreadBytesAt(uint16_t port) {
-  std::ifstream table("/proc/net/tcp");
-  std::string line;
-  std::getline(table, line);  // the heading
-  char local_port[8];
-  std::snprintf(local_port, sizeof local_port, "%04X", port);
-  uint64_t unread = 0;
-  while (std::getline(table, line)) {
-    std::istringstream fields(line);
-    std::string slot, local, remote, state, queues;
-    fields >> slot >> local >> remote >> state >> queues;
-    if (state != "01" || !local.ends_with(std::string(":") + local_port)) continue;
-    size_t colon = queues.find(':');
-    if (colon != std::string::npos) unread += std::stoull(queues.substr(colon + 1), nullptr, 16);
-  }
-  return unread;
-}
 
 class InflowdCacheTest : public InflowdTest {
  protected:
@@ -639,7 +616,7 @@ TEST_F(InflowdCacheTest, StopsCleanlyWhenRedisClosesTheConnectionDuringTheLastFl
   // (CLIENT LIST names a client's last command; flags=b: it is blocked.)
   ASSERT_TRUE(PollUntil(kCacheTimeout, [&] {
     return command({"CLIENT", "LIST"}).find("flags=b ") != std::string::npos &&
-           UnreadBytesAt(redis()->port()) == 0;
+           redis()->UnreadBytes() == 0;
   })) << "no flush held in Redis: "
       << command({"CLIENT", "LIST"});
   // Pending behind it: points of other series, admitted (in the spool)

@@ -203,6 +203,8 @@ class StoppedServer {
     if (stopped_) kill(pid_, SIGCONT);
     stopped_ = false;
   }
+  // The server was killed: there is nothing to resume.
+  void Killed() { stopped_ = false; }
 
  private:
   pid_t pid_;
@@ -316,6 +318,41 @@ TEST_F(RedisConnectionTest, DropsTheConnectionWhenAnAnswerTakesLongerThanTheTime
   EXPECT_TRUE(again.status.ok()) << again.status.message();
   EXPECT_EQ(again.reply.text, "PONG");
   EXPECT_GE(ups_, 2);
+}
+
+// A server killed while commands it has not read wait in its socket
+// resets the connection (RST, not FIN): the connection is lost then, and
+// the command's done must say so then, not at the answer timeout.
+TEST_F(RedisConnectionTest, NoticesAResetConnectionBeforeTheAnswerTimeout) {
+  constexpr auto kTimeout = 3000ms;
+  RedisServer server;
+  Status status = server.Start();
+  ASSERT_TRUE(status.ok()) << status.message();
+  ASSERT_NO_FATAL_FAILURE(Open(server, 0, kTimeout));
+  ASSERT_TRUE(WaitUntilUp());
+  StoppedServer stopped(&server);
+  ASSERT_TRUE(stopped.stopped()) << "SIGSTOP failed";
+  Answer ping;
+  Send({"PING"}, &ping);
+  // Polled from a timer of the loop's: the connection writes only while
+  // the loop runs.
+  bool unread = false;
+  std::function<void()> look = [&] {
+    unread = server.UnreadBytes() > 0;
+    if (!unread) loop_.After(5ms, look);
+  };
+  loop_.After(0ms, look);
+  ASSERT_TRUE(loop_.RunUntil([&] { return unread; }, "PING waiting in the stopped server"));
+  server.Kill();
+  stopped.Killed();
+  const uint64_t killed = loop_.now();
+  ASSERT_TRUE(loop_.RunUntil([&] { return ping.calls > 0; }, "the done of PING", 2 * kTimeout));
+  const int64_t waited = static_cast<int64_t>(loop_.now() - killed);
+  Report("answer timeout", kTimeout / 1ms, "ms");
+  Report("done after the reset", waited, "ms");
+  EXPECT_FALSE(ping.status.ok());
+  EXPECT_TRUE(Contains(ping.status.message(), "connection lost")) << ping.status.message();
+  EXPECT_LT(waited, 1000) << "ms: the reset was noticed only at the answer timeout";
 }
 
 TEST_F(RedisConnectionTest, ConnectsAgainAfterRedisRestarts) {

@@ -121,6 +121,12 @@ void InflowdTest::UseOwnInfluxDb() {
   ASSERT_NO_FATAL_FAILURE(CreateDatabase());
 }
 
+void InflowdTest::UseOwnRedis() {
+  own_redis_ = std::make_unique<RedisServer>();
+  Status status = own_redis_->Start();
+  ASSERT_TRUE(status.ok()) << status.message();
+}
+
 void InflowdTest::TearDown() {
   if (HasFailure() && inflowd_) {
     std::cerr << "end of inflowd's log (" << inflowd_->log_path() << "):\n"
@@ -244,7 +250,16 @@ std::string InflowdTest::ConfigYaml() {
   if (!spec_.retention_policy_tag.empty()) {
     yaml += "routing:\n  retention_policy_tag: " + spec_.retention_policy_tag + "\n";
   }
-  yaml += "redis:\n  url: redis://127.0.0.1:" + std::to_string(redis_->port()) + "/0\n";
+  yaml += "redis:\n  url: ";
+  if (spec_.redis_url.empty()) {
+    yaml += "redis://127.0.0.1:";
+    yaml += std::to_string(redis()->port());
+    yaml += "/0";
+  } else {
+    yaml += spec_.redis_url;
+  }
+  yaml += "\n";
+  for (const std::string& option : spec_.redis_options) yaml += "  " + option + "\n";
   yaml += "spool:\n  directory: " + spool_dir() + "\n";
   for (const std::string& option : spec_.spool_options) yaml += "  " + option + "\n";
   yaml += "log:\n  level: info\n";

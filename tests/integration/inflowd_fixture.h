@@ -94,6 +94,10 @@ struct InflowdSpec {
   // Empty: "spool" in inflowd's folder (spool_dir()).
   std::string spool_directory = "";
   std::string shutdown_timeout = "10s";
+  // The redis section: empty url: the suite's Redis (or the test's own,
+  // after UseOwnRedis); more keys, each "key: value" (e.g. "keep_last: 3").
+  std::string redis_url = "";
+  std::vector<std::string> redis_options = {};
 };
 
 // ---------------------------------------------------------------------------
@@ -150,6 +154,13 @@ class InflowdTest : public ::testing::Test {
   // and creates the test's database and retention policies there; from now
   // on every query and inflowd go to it.
   void UseOwnInfluxDb();
+
+  // The suite's Redis, or the test's own after UseOwnRedis.
+  RedisServer* redis() const { return own_redis_ ? own_redis_.get() : redis_.get(); }
+
+  // Starts a Redis for this test alone, for tests that stop, kill or
+  // restart it; from now on inflowd is started on it.
+  void UseOwnRedis();
 
   // An InfluxQL identifier in double quotes.
   // Appended piece by piece: GCC 12 at -O3 reports a false -Wrestrict in
@@ -231,6 +242,7 @@ class InflowdTest : public ::testing::Test {
   InflowdSpec spec_;
   std::unique_ptr<InflowdProcess> inflowd_;
   std::unique_ptr<InfluxDbServer> own_influxdb_;
+  std::unique_ptr<RedisServer> own_redis_;
   std::string config_yaml_;  // the configuration inflowd was started on
   int restarts_ = 0;
 };

@@ -1,6 +1,9 @@
 #include "support/redis_server.h"
 
+#include <cstdio>
 #include <cstdlib>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <utility>
 
@@ -144,6 +147,26 @@ Status RedisServer::Launch() {
 Status RedisServer::Stop(std::chrono::milliseconds timeout) { return process_.Stop(timeout); }
 
 void RedisServer::Kill() { process_.Kill(); }
+
+uint64_t RedisServer::UnreadBytes() const {
+  // Lines of "sl local_address rem_address st tx_queue:rx_queue ...", the
+  // addresses as HEX_IP:HEX_PORT, state 01 for established.
+  std::ifstream table("/proc/net/tcp");
+  std::string line;
+  std::getline(table, line);  // the heading
+  char suffix[8];
+  std::snprintf(suffix, sizeof suffix, ":%04X", port_);
+  uint64_t unread = 0;
+  while (std::getline(table, line)) {
+    std::istringstream fields(line);
+    std::string slot, local, remote, state, queues;
+    fields >> slot >> local >> remote >> state >> queues;
+    if (state != "01" || !local.ends_with(suffix)) continue;
+    size_t colon = queues.find(':');
+    if (colon != std::string::npos) unread += std::stoull(queues.substr(colon + 1), nullptr, 16);
+  }
+  return unread;
+}
 
 Status RedisServer::Ping(std::chrono::milliseconds timeout) {
   std::string reply;

@@ -79,6 +79,12 @@ class RedisServer {
   std::string socket_path() const { return dir_.File("redis.sock"); }
   const std::string& password() const { return options_.password; }
 
+  // The bytes clients have sent the server over TCP that it has not read
+  // yet: the receive queues of its established sockets (/proc/net/tcp).
+  // What a server stopped with SIGSTOP, or one holding clients back, has
+  // been sent. 0 if the table cannot be read.
+  uint64_t UnreadBytes() const;
+
   // Sends PING; OK if the answer is +PONG, else an error naming what came
   // back or what failed.
   Status Ping(std::chrono::milliseconds timeout = std::chrono::milliseconds(1000));

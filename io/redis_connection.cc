@@ -1,6 +1,5 @@
 #include "inflow/redis_connection.h"
 
-#include <hiredis/adapters/libuv.h>
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
 
@@ -10,6 +9,84 @@
 #include <utility>
 
 namespace inflow {
+namespace {
+
+// hiredis's async context on a libuv loop: the adapter hiredis ships
+// (hiredis/adapters/libuv.h), but for one thing. hiredis 0.14's drops a
+// poll error (a connection reset with commands unanswered, which libuv
+// reports as a status, not as readable), and libuv has stopped watching the
+// socket by then: the loss would be seen only at the answer timeout. Here,
+// as in hiredis 1.x's adapter, an error makes hiredis read (or write), so
+// that it finds the error at once and disconnects.
+struct LoopEvents {
+  redisAsyncContext* context;
+  uv_poll_t handle;
+  int events;
+};
+
+void OnPoll(uv_poll_t* handle, int status, int events) {
+  auto* p = static_cast<LoopEvents*>(handle->data);
+  const int ready = status < 0 ? p->events : events;
+  if (p->context != nullptr && (ready & UV_READABLE) != 0) redisAsyncHandleRead(p->context);
+  if (p->context != nullptr && (ready & UV_WRITABLE) != 0) redisAsyncHandleWrite(p->context);
+}
+
+void Watch(LoopEvents* p, int events) {
+  p->events = events;
+  if (events != 0) {
+    uv_poll_start(&p->handle, events, OnPoll);
+  } else {
+    uv_poll_stop(&p->handle);
+  }
+}
+
+void AddRead(void* data) {
+  auto* p = static_cast<LoopEvents*>(data);
+  Watch(p, p->events | UV_READABLE);
+}
+
+void DelRead(void* data) {
+  auto* p = static_cast<LoopEvents*>(data);
+  Watch(p, p->events & ~UV_READABLE);
+}
+
+void AddWrite(void* data) {
+  auto* p = static_cast<LoopEvents*>(data);
+  Watch(p, p->events | UV_WRITABLE);
+}
+
+void DelWrite(void* data) {
+  auto* p = static_cast<LoopEvents*>(data);
+  Watch(p, p->events & ~UV_WRITABLE);
+}
+
+void Cleanup(void* data) {
+  auto* p = static_cast<LoopEvents*>(data);
+  p->context = nullptr;  // hiredis frees it after this call
+  uv_close(reinterpret_cast<uv_handle_t*>(&p->handle),
+           [](uv_handle_t* handle) { delete static_cast<LoopEvents*>(handle->data); });
+}
+
+// Watches `context`'s socket on `loop`; false if it cannot (then nothing
+// is attached, and the caller frees the context).
+bool AttachToLoop(redisAsyncContext* context, uv_loop_t* loop) {
+  if (context->ev.data != nullptr) return false;
+  auto* p = new LoopEvents{context, {}, 0};
+  if (uv_poll_init(loop, &p->handle, context->c.fd) != 0) {
+    delete p;
+    return false;
+  }
+  p->handle.data = p;
+  context->ev.addRead = AddRead;
+  context->ev.delRead = DelRead;
+  context->ev.addWrite = AddWrite;
+  context->ev.delWrite = DelWrite;
+  context->ev.cleanup = Cleanup;
+  context->ev.data = p;
+  return true;
+}
+
+}  // namespace
 
 RedisValue ToRedisValue(const redisReply* reply) {
   RedisValue value;
@@ -102,7 +179,7 @@ void RedisConnection::Connect() {
     Lost(why);
     return;
   }
-  if (redisLibuvAttach(context, loop_) != REDIS_OK) {
+  if (!AttachToLoop(context, loop_)) {
     redisAsyncFree(context);
     Lost(Status::Error("Redis " + name_ + ": cannot watch the socket"));
     return;
@@ -213,7 +290,9 @@ void RedisConnection::OnReply(redisAsyncContext* context, void* reply, void* pri
   RedisConnection* self = pending->connection;
   if (!self->deadlines_.empty()) self->deadlines_.pop_front();
   if (reply == nullptr) {
-    // The connection is going (lost, dropped or closed).
+    // The connection is going (lost, dropped or closed): hiredis refuses
+    // commands from here on, before OnDisconnect tells.
+    self->up_ = false;
     Status why = self->drop_ ? self->drop_why_
                  : self->closing_
                      ? Status::Error("Redis " + self->name_ + ": connection closed")

@@ -192,7 +192,8 @@ void LastValueCache::FlushDone() {
   in_flight_.clear();
   if (stopping_) {
     // Once more, for what came meanwhile, if Redis is still there; what
-    // failed is not tried again.
+    // failed is not tried again, and is counted as not written.
+    failed_at_stop_ += resend_.size();
     resend_.clear();
     if (connection_.up() && buffer_.pending_series() > 0) {
       Flush();
@@ -244,7 +245,7 @@ void LastValueCache::Finish() {
   connection_.Close([] {});
   handles_.Close(&flush_timer_);
   if (!started_) return;  // inflowd did not start: nothing to tell
-  size_t left = buffer_.pending_series() + resend_.size();
+  size_t left = buffer_.pending_series() + resend_.size() + failed_at_stop_;
   spdlog::info("last-value cache: {} points cached, {} updates written to Redis in {} flushes, "
                "{} sent again, {} refused, {} points left out",
                stats_.points_cached, stats_.updates_written, stats_.flushes,

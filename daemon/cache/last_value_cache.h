@@ -103,6 +103,7 @@ class LastValueCache : public PointOutput {
   std::vector<LastValueUpdate> in_flight_;
   size_t awaited_ = 0;
   std::vector<LastValueUpdate> resend_;
+  size_t failed_at_stop_ = 0;  // updates that failed after Stop: not tried again
   bool started_ = false;  // Start was called
   bool stopping_ = false;
   bool stopped_ = false;

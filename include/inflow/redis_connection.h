@@ -1,5 +1,6 @@
 // RedisConnection: one connection to a Redis server on a libuv loop, on
-// hiredis's async API and the libuv adapter hiredis ships. inflowd's
+// hiredis's async API and a libuv adapter like the one hiredis ships (but
+// that a reset connection is seen at once: io/redis_connection.cc). inflowd's
 // last-value cache writes through it, and its GET /last reads through it.
 //
 // It connects at Start (AUTH and SELECT first, when the address asks for

@@ -30,7 +30,12 @@
 # Environment, all optional:
 #   INFLOW_BENCH_TRANSPORTS   the runs, in order; default
 #                             "unix_stream udp udp@100000 unix_dgram http",
-#                             where udp@R is udp paced at R points/s
+#                             where udp@R is udp paced at R points/s; a run
+#                             ending in +redis also keeps the last-value
+#                             cache in a redis-server the script starts,
+#                             +redis_down names a Redis that is not there
+#                             (nothing listens on its port): e.g.
+#                             "unix_stream unix_stream+redis unix_stream+redis_down"
 #   INFLOW_BENCH_CONNECTIONS  connections for unix_stream and http; default 4
 #   INFLOW_BENCH_DGRAM_POINTS points for udp and unix_dgram; default POINTS/2
 #   INFLOW_BENCH_UDP_RATE     points/s for the plain udp run; default 0 (as
@@ -118,6 +123,7 @@ wait_until() {
 }
 
 is_running() { kill -0 "$1" 2>/dev/null; }
+redis_up() { redis-cli -p "$1" ping >/dev/null 2>&1; }
 is_stopped() { ! kill -0 "$1" 2>/dev/null; }
 ready_or_dead() { grep -qs "inflowd ready" "$1" || is_stopped "$2"; }  # $1: log, $2: pid
 
@@ -152,9 +158,9 @@ summary_field() {  # $1: key, $2: a summary line "name: k=v k=v ..."
 }
 
 # One run: $1 the label in the table, $2 the transport, $3 points, $4 the
-# rate in points/s (0: unpaced).
+# rate in points/s (0: unpaced), $5 the cache: "", redis or redis_down.
 run_one() {
-  local label=$1 transport=$2 n=$3 rate=$4
+  local label=$1 transport=$2 n=$3 rate=$4 cache=$5
   run_dir=$tmp/${label//[@\/]/_}
   mkdir -p "$run_dir/spool"
   echo "== $label: $n points over $transport" >&2
@@ -180,6 +186,11 @@ run_one() {
       load_target=(--address "127.0.0.1:$port")
       ;;
   esac
+  local redis_section=
+  case $cache in
+    redis) redis_section=$'redis:\n  url: redis://127.0.0.1:'$redis_port$'/0\n  key_prefix: "'${label//[@\/+]/_}$':"' ;;
+    redis_down) redis_section=$'redis:\n  url: redis://127.0.0.1:'$(free_port tcp)$'/0' ;;
+  esac
   cat >"$run_dir/inflowd.yaml" <<EOF
 influxdb:
   url: http://127.0.0.1:$sink_port
@@ -196,6 +207,7 @@ spool:
 log:
   level: info
 shutdown_timeout: 10s
+$redis_section
 EOF
 
   "$inflowd" --config "$run_dir/inflowd.yaml" >"$run_dir/inflowd.log" 2>&1 &
@@ -253,6 +265,9 @@ EOF
   sink_line=$(grep '^inflow_sink:' "$run_dir/sink.log") || fail "inflow_sink printed no summary"
   echo "   $load_line" >&2
   echo "   $sink_line" >&2
+  if [[ -n $cache ]]; then
+    echo "   $(grep -o 'last-value cache: [0-9]* points cached.*' "$run_dir/inflowd.log" | tail -n 1)" >&2
+  fi
   if [[ -n $kernel_drops ]]; then
     echo "   kernel: $kernel_drops datagrams dropped on inflowd's UDP socket" \
       "(its receive buffer: see \"receive buffer\" in inflowd's log)" >&2
@@ -266,7 +281,7 @@ EOF
       wall = (t1 > 0) ? t1 - t0 : 0; cpu = (c1 - c0) / hz
       # Below 10 ticks the clock-tick resolution makes a per-point figure noise.
       per_point = (r > 0 && c1 - c0 >= 10) ? sprintf("%.2f", cpu * 1e6 / r) : "-"
-      printf "%-14s %10d %10d %8.3f %12.0f %7.2f %16s %11.1f\n", t, s, r, wall,
+      printf "%-22s %10d %10d %8.3f %12.0f %7.2f %16s %11.1f\n", t, s, r, wall,
              (wall > 0 ? r / wall : 0), cpu, per_point, rss / 1024 }'
 
   local problems=()
@@ -280,20 +295,35 @@ EOF
   fi
 }
 
+redis_port=
 for token in $transports; do
-  [[ $token =~ ^(unix_stream|http|unix_dgram|udp(@[1-9][0-9]*)?)$ ]] ||
+  [[ $token =~ ^(unix_stream|http|unix_dgram|udp(@[1-9][0-9]*)?)(\+redis|\+redis_down)?$ ]] ||
     { echo "daemon_bench: unknown transport '$token'" >&2; exit 2; }
+  if [[ $token == *+redis && -z $redis_port ]]; then
+    command -v redis-server >/dev/null || { echo "daemon_bench: redis-server is missing" >&2; exit 2; }
+    redis_port=$(free_port tcp)
+    mkdir -p "$tmp/redis"
+    redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no \
+      --dir "$tmp/redis" >"$tmp/redis/redis.log" 2>&1 &
+    pids+=("$!")
+    wait_until "$kStartTimeout" redis_up "$redis_port" ||
+      { echo "daemon_bench: redis-server did not start" >&2; exit 1; }
+  fi
 done
 
 echo "inflowd alone, $(nproc) CPUs shared with the generator and the sink;" \
   "$connections connections for unix_stream and http"
-printf '%-14s %10s %10s %8s %12s %7s %16s %11s\n' transport sent received wall_s points_per_s cpu_s \
+printf '%-22s %10s %10s %8s %12s %7s %16s %11s\n' transport sent received wall_s points_per_s cpu_s \
   cpu_us_per_point max_rss_mib
 for token in $transports; do
-  case $token in
-    unix_stream | http) run_one "$token" "$token" "$points" 0 ;;
-    unix_dgram) run_one "$token" "$token" "$dgram_points" 0 ;;
-    udp) run_one "udp" udp "$dgram_points" "$udp_rate" ;;
-    udp@*) run_one "udp@${token#udp@}/s" udp "$dgram_points" "${token#udp@}" ;;
+  cache=
+  [[ $token == *+* ]] && cache=${token#*+}
+  base=${token%%+*}
+  suffix=${cache:++$cache}
+  case $base in
+    unix_stream | http) run_one "$token" "$base" "$points" 0 "$cache" ;;
+    unix_dgram) run_one "$token" "$base" "$dgram_points" 0 "$cache" ;;
+    udp) run_one "udp$suffix" udp "$dgram_points" "$udp_rate" "$cache" ;;
+    udp@*) run_one "${base}/s$suffix" udp "$dgram_points" "${base#udp@}" "$cache" ;;
   esac
 done

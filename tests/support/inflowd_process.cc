@@ -91,7 +91,22 @@ Status RunInflowd(const std::vector<std::string>& args, std::chrono::millisecond
                   InflowdRun* run) {
   std::string binary = InflowdProcess::BinaryPath();
   if (binary.empty()) return Status::Error(kUnsetMessage);
-  TempDir dir("inflow-inflowd-run");
+  return RunProgram(binary, args, timeout, run);
+}
+
+Status RunInflowCli(const std::vector<std::string>& args, std::chrono::milliseconds timeout,
+                    InflowdRun* run) {
+  const char* binary = std::getenv("INFLOW_CLI");
+  if (binary == nullptr || *binary == '\0') {
+    return Status::Error("INFLOW_CLI is not set: run the tests through ctest, which names the "
+                         "inflow binary");
+  }
+  return RunProgram(binary, args, timeout, run);
+}
+
+Status RunProgram(const std::string& binary, const std::vector<std::string>& args,
+                  std::chrono::milliseconds timeout, InflowdRun* run) {
+  TempDir dir("inflow-run");
   const std::string stdout_path = dir.File("stdout");
   const std::string stderr_path = dir.File("stderr");
   // ChildProcess sends stdout and stderr to one file; the shell parts them
@@ -105,7 +120,7 @@ Status RunInflowd(const std::vector<std::string>& args, std::chrono::millisecond
   }
   if (!AwaitExit(&process, Clock::now() + timeout)) {
     process.Kill();
-    return Status::Error("inflowd did not exit within " + std::to_string(timeout.count()) +
+    return Status::Error(binary + " did not exit within " + std::to_string(timeout.count()) +
                          " ms; killed it. Its output:\n" + ReadFileTail(stdout_path, 4096) +
                          ReadFileTail(stderr_path, 4096));
   }

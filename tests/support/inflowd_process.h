@@ -97,12 +97,20 @@ struct InflowdRun {
   std::string stderr_text;
 };
 
-// Runs $INFLOW_INFLOWD with `args` (not including the program) and waits up
-// to `timeout` for it to exit, keeping its standard output and error apart.
-// Returns an error if the binary is unknown or cannot be run, or if it has
-// not exited in time (it is then killed); *run is then unspecified.
+// Runs `binary` with `args` (not including the program) and waits up to
+// `timeout` for it to exit, keeping its standard output and error apart.
+// Returns an error if the binary cannot be run, or if it has not exited in
+// time (it is then killed); *run is then unspecified.
+Status RunProgram(const std::string& binary, const std::vector<std::string>& args,
+                  std::chrono::milliseconds timeout, InflowdRun* run);
+
+// RunProgram of $INFLOW_INFLOWD; an error if the variable is not set.
 Status RunInflowd(const std::vector<std::string>& args, std::chrono::milliseconds timeout,
                   InflowdRun* run);
+
+// RunProgram of $INFLOW_CLI, the `inflow` tool; an error if it is not set.
+Status RunInflowCli(const std::vector<std::string>& args, std::chrono::milliseconds timeout,
+                    InflowdRun* run);
 
 }  // namespace inflow::test
 

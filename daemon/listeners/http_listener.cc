@@ -312,23 +312,23 @@ void HttpListener::ServeLast(Client* client, const HttpRequest& request, std::st
   std::string asked = DescribeLastQuery(query);
   context_.last_values->Lookup(
       std::move(query), [this, wait = client->lookup, keep_alive, asked = std::move(asked)](
-                            Status status, std::vector<LastValueRecord> records) {
+                            Status found, std::vector<LastValueRecord> records) {
         Client* waiting = wait->client;
         // Gone, or closing (the listener closed, or the client's answer
         // could not be written): nobody to answer.
         if (waiting == nullptr || waiting->closing() || waiting->lookup != wait) return;
-        std::string answer;
-        if (!status.ok()) {
-          AppendError(503, status.message(), keep_alive, &answer);
+        std::string late;
+        if (!found.ok()) {
+          AppendError(503, found.message(), keep_alive, &late);
         } else if (records.empty()) {
           std::string message = "no series found: ";
           message.append(asked);
-          AppendError(404, message, keep_alive, &answer);
+          AppendError(404, message, keep_alive, &late);
         } else {
           AppendHttpResponse(200, "application/x-ndjson", FormatLastValueLines(records),
-                             keep_alive, {}, &answer);
+                             keep_alive, {}, &late);
         }
-        OnLookupDone(waiting, std::move(answer));
+        OnLookupDone(waiting, std::move(late));
       });
 }
 

@@ -293,7 +293,7 @@ TEST_F(InflowdLastTest, BadQueriesAre400NamingWhatIsWrong) {
       {"measurement=cpu&measurement=mem", "measurement=mem: given twice"},
       {"measurement=cpu&q=x",
        "q=x: unknown parameter (GET /last takes measurement, tag, field, db, rp and last)"},
-      {"measurement=cpu&tag=%zz", "invalid URL escape"},
+      {"measurement=cpu&tag=%zz", "bad escape \\\"%zz\\\" at offset 20"},
   };
   for (const Case& c : cases) {
     HttpResponse response = Get(Last(c.query));
@@ -381,7 +381,9 @@ TEST_F(InflowdLastTest, RequestsPipelinedAfterAGetLastAreAnsweredInOrder) {
     Status status = client.Next(&response);
     ASSERT_TRUE(status.ok()) << "answer " << i << ": " << status.message();
     statuses.push_back(response.status);
-    if (i == 0) EXPECT_NE(response.body.find("\"host\":\"h1\""), std::string::npos);
+    if (i == 0) {
+      EXPECT_NE(response.body.find("\"host\":\"h1\""), std::string::npos) << response.body;
+    }
   }
   EXPECT_EQ(statuses, (std::vector<int>{200, 204, 204, 404, 204}));
   ::inflow::HttpResponse extra;
@@ -427,13 +429,6 @@ TEST_F(InflowdLastTest, LookupsWaitingOnAHungRedisEndSafely) {
   ASSERT_TRUE(waiting.Next(&response).ok());
   EXPECT_EQ(response.status, 204);
 
-  // Stopped while lookups wait.
-  std::vector<std::unique_ptr<KeepAliveClient>> at_stop;
-  for (int i = 0; i < 5; ++i) {
-    at_stop.push_back(std::make_unique<KeepAliveClient>(Clock::now() + 10s));
-    ASSERT_TRUE(at_stop.back()->Connect(port()).ok());
-    ASSERT_TRUE(at_stop.back()->Write(GetRequest(Last("measurement=hung"))).ok());
-  }
   // The reader's connection, dropped at the timeout, is made again to the
   // stopped server (the kernel accepts for it), so these lookups wait.
   ASSERT_TRUE(PollUntil(5s, [&] {
@@ -445,8 +440,30 @@ TEST_F(InflowdLastTest, LookupsWaitingOnAHungRedisEndSafely) {
     }
     return connected >= 2;
   })) << inflowd_->LogTail();
+  // Stopped while lookups wait.
+  std::vector<std::unique_ptr<KeepAliveClient>> at_stop;
+  for (int i = 0; i < 5; ++i) {
+    at_stop.push_back(std::make_unique<KeepAliveClient>(Clock::now() + 10s));
+    ASSERT_TRUE(at_stop.back()->Connect(port()).ok());
+    ASSERT_TRUE(at_stop.back()->Write(GetRequest(Last("measurement=hung"))).ok());
+  }
+  {
+    // They wait: one more, sent after them, has no answer for 300 ms (of
+    // the 1 s redis.timeout).
+    KeepAliveClient probe(Clock::now() + 300ms);
+    ASSERT_TRUE(probe.Connect(port()).ok());
+    ASSERT_TRUE(probe.Write(GetRequest(Last("measurement=hung"))).ok());
+    ::inflow::HttpResponse early;
+    ASSERT_FALSE(probe.Next(&early).ok()) << "answered at once: " << DescribeAnswer(early);
+  }
   ASSERT_NO_FATAL_FAILURE(StopInflowd());
   EXPECT_FALSE(inflowd_->LogMentions("closed with handles still open")) << inflowd_->LogTail();
+  EXPECT_FALSE(inflowd_->LogMentions("internal error")) << inflowd_->LogTail();
+  // They were waiting: closed with the listener, unanswered.
+  for (auto& client : at_stop) {
+    ::inflow::HttpResponse unanswered;
+    EXPECT_FALSE(client->Next(&unanswered).ok()) << DescribeAnswer(unanswered);
+  }
   ASSERT_EQ(kill(redis.pid(), SIGCONT), 0);
 }
 

@@ -98,10 +98,13 @@ std::string DescribeAnswer(const ::inflow::HttpResponse& response) {
 class InflowdLastTest : public InflowdTest {
  protected:
   // The redis section of inflowd's configuration for a Redis on `port`.
-  static std::string RedisSection(uint16_t port, std::string_view more = "") {
+  static std::string RedisSection(uint16_t port, std::string_view more = "",
+                                  std::string_view timeout = "1s") {
     std::string yaml = "redis:\n  url: redis://127.0.0.1:";
     yaml.append(std::to_string(port));
-    yaml.append("/0\n  flush_interval: 20ms\n  timeout: 1s\n");
+    yaml.append("/0\n  flush_interval: 20ms\n  timeout: ");
+    yaml.append(timeout);
+    yaml.append("\n");
     yaml.append(more);
     return yaml;
   }
@@ -393,14 +396,14 @@ TEST_F(InflowdLastTest, RequestsPipelinedAfterAGetLastAreAnsweredInOrder) {
 
 // Lookups waiting on a Redis that does not answer (SIGSTOP): a client that
 // goes away meanwhile is not answered and harms nothing; after
-// redis.timeout the others get 503; and SIGTERM while lookups wait stops
-// inflowd cleanly.
+// redis.timeout the others get 503; beyond 64 waiting, a lookup gets 503 at
+// once; and SIGTERM while lookups wait stops inflowd cleanly.
 TEST_F(InflowdLastTest, LookupsWaitingOnAHungRedisEndSafely) {
   RedisServer redis;
   ASSERT_TRUE(redis.Start().ok());
   ASSERT_NO_FATAL_FAILURE(StartWithRedis(
       {.sessions = {Prompt("autogen")}, .listeners = {{ListenerKind::kHttp}}},
-      RedisSection(redis.port())));
+      RedisSection(redis.port(), "", "3s")));
   const int64_t t = RecentTime();
   ASSERT_NO_FATAL_FAILURE(Write(Line("hung", "host=h1", 1, t)));
   WaitForLines(Last("measurement=hung"), 1);
@@ -423,7 +426,7 @@ TEST_F(InflowdLastTest, LookupsWaitingOnAHungRedisEndSafely) {
   ::inflow::HttpResponse response;
   ASSERT_TRUE(waiting.Next(&response).ok());
   EXPECT_EQ(response.status, 503) << DescribeAnswer(response);
-  EXPECT_NE(response.body.find("no answer within 1000 ms"), std::string::npos)
+  EXPECT_NE(response.body.find("no answer within 3000 ms"), std::string::npos)
       << DescribeAnswer(response);
   Report("hung_redis_to_503_ms", MillisecondsSince(asked), "ms");
   ASSERT_TRUE(waiting.Next(&response).ok());
@@ -440,30 +443,35 @@ TEST_F(InflowdLastTest, LookupsWaitingOnAHungRedisEndSafely) {
     }
     return connected >= 2;
   })) << inflowd_->LogTail();
-  // Stopped while lookups wait.
-  std::vector<std::unique_ptr<KeepAliveClient>> at_stop;
-  for (int i = 0; i < 5; ++i) {
-    at_stop.push_back(std::make_unique<KeepAliveClient>(Clock::now() + 10s));
-    ASSERT_TRUE(at_stop.back()->Connect(port()).ok());
-    ASSERT_TRUE(at_stop.back()->Write(GetRequest(Last("measurement=hung"))).ok());
+  // 64 wait (LastValueReader::kMaxLookups); the others are answered 503
+  // at once. Each client waits 1 s for an answer, of the 3 s redis.timeout.
+  constexpr int kMaxLookups = 64;
+  constexpr int kMore = 6;
+  std::vector<std::unique_ptr<KeepAliveClient>> clients;
+  for (int i = 0; i < kMaxLookups + kMore; ++i) {
+    clients.push_back(std::make_unique<KeepAliveClient>(Clock::now() + 1s));
+    ASSERT_TRUE(clients.back()->Connect(port()).ok());
+    ASSERT_TRUE(clients.back()->Write(GetRequest(Last("measurement=hung"))).ok());
   }
-  {
-    // They wait: one more, sent after them, has no answer for 300 ms (of
-    // the 1 s redis.timeout).
-    KeepAliveClient probe(Clock::now() + 300ms);
-    ASSERT_TRUE(probe.Connect(port()).ok());
-    ASSERT_TRUE(probe.Write(GetRequest(Last("measurement=hung"))).ok());
-    ::inflow::HttpResponse early;
-    ASSERT_FALSE(probe.Next(&early).ok()) << "answered at once: " << DescribeAnswer(early);
+  int too_many = 0;
+  int unanswered = 0;
+  for (auto& client : clients) {
+    ::inflow::HttpResponse answer;
+    if (!client->Next(&answer).ok()) {
+      ++unanswered;
+      continue;
+    }
+    EXPECT_EQ(answer.status, 503) << DescribeAnswer(answer);
+    EXPECT_NE(answer.body.find("too many lookups: 64 are running"), std::string::npos)
+        << DescribeAnswer(answer);
+    ++too_many;
   }
+  EXPECT_EQ(too_many, kMore);
+  EXPECT_EQ(unanswered, kMaxLookups);
+  // Stopped while they wait: their lookups end with the reader.
   ASSERT_NO_FATAL_FAILURE(StopInflowd());
   EXPECT_FALSE(inflowd_->LogMentions("closed with handles still open")) << inflowd_->LogTail();
   EXPECT_FALSE(inflowd_->LogMentions("internal error")) << inflowd_->LogTail();
-  // They were waiting: closed with the listener, unanswered.
-  for (auto& client : at_stop) {
-    ::inflow::HttpResponse unanswered;
-    EXPECT_FALSE(client->Next(&unanswered).ok()) << DescribeAnswer(unanswered);
-  }
   ASSERT_EQ(kill(redis.pid(), SIGCONT), 0);
 }
 

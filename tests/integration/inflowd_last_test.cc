@@ -5,12 +5,21 @@
 // and a client's requests pipelined after a GET /last are answered in
 // order. Real InfluxDB, real Redis, the real inflowd binary.
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
+#include <cstring>
+#include <cstdio>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <random>
 #include <string>
 #include <string_view>
@@ -95,6 +104,56 @@ std::string DescribeAnswer(const ::inflow::HttpResponse& response) {
   return out;
 }
 
+// Connects to inflowd with a small receive buffer and writes `requests`,
+// reading nothing; *fd is the socket.
+void ConnectAndSend(uint16_t port, std::string_view requests, int* fd) {
+  *fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(*fd, 0) << std::strerror(errno);
+  int rcvbuf = 4096;
+  ::setsockopt(*fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+  sockaddr_in address = {};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(port);
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::connect(*fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0)
+      << std::strerror(errno);
+  for (size_t sent = 0; sent < requests.size();) {
+    ssize_t n = ::send(*fd, requests.data() + sent, requests.size() - sent, MSG_NOSIGNAL);
+    ASSERT_GT(n, 0) << std::strerror(errno);
+    sent += static_cast<size_t>(n);
+  }
+}
+
+// Closes `fd` with a reset (SO_LINGER 0).
+void Reset(int fd) {
+  if (fd < 0) return;
+  linger reset = {1, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &reset, sizeof(reset));
+  ::close(fd);
+}
+
+// The bytes received and not yet read on the loopback TCP connections
+// accepted on `port` (/proc/net/tcp's rx_queue): for a stopped server, what
+// its clients sent since it stopped.
+uint64_t UnreadBytesAt(uint16_t port) {
+  std::ifstream tcp("/proc/net/tcp");
+  std::string line;
+  std::getline(tcp, line);  // the heading
+  uint64_t unread = 0;
+  char local_port[8];
+  std::snprintf(local_port, sizeof(local_port), ":%04X", port);
+  while (std::getline(tcp, line)) {
+    std::istringstream fields(line);
+    std::string slot, local, remote, state, queues;
+    fields >> slot >> local >> remote >> state >> queues;
+    if (state != "01" || !local.ends_with(local_port)) continue;  // ESTABLISHED, the server's side
+    const size_t colon = queues.find(':');
+    if (colon == std::string::npos) continue;
+    unread += std::stoull(queues.substr(colon + 1), nullptr, 16);
+  }
+  return unread;
+}
+
 class InflowdLastTest : public InflowdTest {
  protected:
   // The redis section of inflowd's configuration for a Redis on `port`.
@@ -135,6 +194,8 @@ class InflowdLastTest : public InflowdTest {
   }
 
   uint16_t port() const { return spec_.listeners[0].port; }
+
+
 
   HttpResponse Get(const std::string& target) {
     HttpResponse response;
@@ -184,6 +245,7 @@ class InflowdLastTest : public InflowdTest {
 };
 
 std::string T(int64_t ns) { return std::to_string(ns); }
+
 
 // ---------------------------------------------------------------------------
 
@@ -409,8 +471,27 @@ TEST_F(InflowdLastTest, LookupsWaitingOnAHungRedisEndSafely) {
   WaitForLines(Last("measurement=hung"), 1);
 
   ASSERT_EQ(kill(redis.pid(), SIGSTOP), 0);
+  // Gone, and freed, before the answer: a client that reads nothing, so
+  // that the answers to its bad queries (~120 KB each: the message is in
+  // the body and in a header) are still being written while its GET /last
+  // waits, resets the connection once the lookup is sent; the write fails,
+  // inflowd closes and frees the client, and the lookup ends later (at the
+  // timeout) with nobody to answer.
   {
-    // Gone before the answer.
+    std::string requests;
+    for (int bad = 0; bad < 80; ++bad) {
+      requests += GetRequest(Last("measurement=hung&q=" + std::string(60'000, 'x')));
+    }
+    requests += GetRequest(Last("measurement=hung"));
+    int fd = -1;
+    ASSERT_NO_FATAL_FAILURE(ConnectAndSend(port(), requests, &fd));
+    // The lookup's commands wait, unread, in the stopped server's socket.
+    const bool sent = PollUntil(5s, [&] { return UnreadBytesAt(redis.port()) > 0; });
+    Reset(fd);
+    ASSERT_TRUE(sent) << "the lookup never reached Redis";
+  }
+  {
+    // Gone before the answer, closed by a client that goes (FIN).
     std::vector<std::unique_ptr<KeepAliveClient>> gone;
     for (int i = 0; i < 10; ++i) {
       gone.push_back(std::make_unique<KeepAliveClient>(Clock::now() + 10s));

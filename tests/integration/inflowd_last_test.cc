@@ -15,15 +15,14 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
-#include <cstring>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <random>
+#include <sstream>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <vector>
 
 #include "inflow/http_response_parser.h"
@@ -194,8 +193,6 @@ class InflowdLastTest : public InflowdTest {
   }
 
   uint16_t port() const { return spec_.listeners[0].port; }
-
-
 
   HttpResponse Get(const std::string& target) {
     HttpResponse response;
@@ -418,6 +415,28 @@ TEST_F(InflowdLastTest, RedisDownIs503WhileInfluxDbStillTakesPoints) {
   ASSERT_NO_FATAL_FAILURE(Write(Line("up", "host=h3", 3, t)));
   HttpResponse back = WaitForLines(Last("measurement=up&tag=host:h3"), 1);
   EXPECT_NE(back.body.find("\"f\":3"), std::string::npos) << back.body;
+  ASSERT_NO_FATAL_FAILURE(StopInflowd());
+}
+
+// redis.url naming a port nothing listens on: GET /last answers 503 at once
+// with the reason, and points still reach InfluxDB.
+TEST_F(InflowdLastTest, NoRedisListeningIs503AndPointsStillReachInfluxDb) {
+  uint16_t nothing = 0;
+  ASSERT_TRUE(FreePort(&nothing).ok());
+  ASSERT_NO_FATAL_FAILURE(StartWithRedis(
+      {.sessions = {Prompt("autogen")}, .listeners = {{ListenerKind::kHttp}}},
+      RedisSection(nothing)));
+  const auto asked = Clock::now();
+  HttpResponse response = Get(Last("measurement=cpu"));
+  EXPECT_LT(MillisecondsSince(asked), 500);
+  EXPECT_EQ(response.status, 503) << Describe(response);
+  std::string redis = "Redis 127.0.0.1:";
+  redis.append(std::to_string(nothing));
+  EXPECT_NE(response.body.find(redis), std::string::npos) << response.body;
+  const int64_t t = RecentTime();
+  ASSERT_NO_FATAL_FAILURE(Write(Line("cpu", "host=h1", 1, t)));
+  ExpectSame(WaitForPoints("autogen", 1), {IntegerPoint("cpu", {{"host", "h1"}}, 1, t)},
+             "autogen");
   ASSERT_NO_FATAL_FAILURE(StopInflowd());
 }
 

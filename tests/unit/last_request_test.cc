@@ -82,12 +82,15 @@ TEST(LastRequestTest, DescribesWhatWasAsked) {
 }
 
 TEST(LastRequestTest, EachRecordIsOneLine) {
-  LastValueRecord record;
-  record.database = "d";
-  record.retention_policy = "r";
-  record.measurement = "m";
-  record.time_ns = 5;
-  record.fields.push_back({"f", "1", 5});
+  // Initialized, not assigned: GCC 12 at -O3 reports a false -Wrestrict in
+  // assigning a short literal to a std::string.
+  const LastValueRecord record{.database = "d",
+                               .retention_policy = "r",
+                               .measurement = "m",
+                               .tags = {},
+                               .time_ns = 5,
+                               .fields = {{"f", "1", 5}},
+                               .recent = {}};
   const std::string line = FormatLastValueRecord(record);
   EXPECT_EQ(FormatLastValueLines({record, record}), line + "\n" + line + "\n");
   EXPECT_EQ(FormatLastValueLines({}), "");

@@ -25,6 +25,7 @@
 //   404 {"error":"no series found: <what was asked>"} when none matches, or
 //       {"error":"the last-value cache is off (redis.url is not set)"};
 //   400 {"error":"..."} for a bad query, naming the parameter;
+//   405 for a method other than GET;
 //   503 {"error":"..."} when Redis cannot be reached, does not answer in
 //       redis.timeout, answers what is not the cache's layout, or 64
 //       lookups run already (LastValueReader).

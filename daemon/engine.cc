@@ -85,6 +85,7 @@ Engine::Engine(uv_loop_t* loop, const Config& config)
       bad_line_log_(10, std::chrono::seconds(1)),
       unrouted_log_(10, std::chrono::seconds(1)),
       full_log_(5, std::chrono::seconds(10)) {
+  if (config_.redis.enabled) last_values_ = std::make_unique<LastValueReader>(loop_, config_);
   for (const ListenerConfig& listener : config_.listeners) {
     listeners_.push_back(MakeListener(listener));
   }
@@ -121,6 +122,7 @@ std::unique_ptr<Listener> Engine::MakeListener(const ListenerConfig& config) {
                                  : config.retention_policy;
   context.database = config_.influxdb.database;
   context.clock = &clock_;
+  context.last_values = last_values_.get();
   switch (config.type) {
     case ListenerType::kUdp:
     case ListenerType::kUnixDgram:
@@ -196,6 +198,7 @@ Status Engine::Start() {
     spdlog::info("listening: {}", listener->name());
   }
   for (PointOutput* output : outputs_) output->Start();
+  if (last_values_) last_values_->Start();
   uv_signal_start(&sigterm_.handle, OnSignal, SIGTERM);
   uv_signal_start(&sigint_.handle, OnSignal, SIGINT);
   uv_signal_start(&sighup_.handle, OnSighup, SIGHUP);
@@ -573,6 +576,8 @@ void Engine::Close() {
   // Every output is stopped, started or not: each holds handles from its
   // construction, which must be closed for the loop's run to end.
   for (PointOutput* output : outputs_) output->Stop();
+  // After the listeners: the lookups it ends find their clients closing.
+  if (last_values_) last_values_->Close();
   if (points_dropped_full_ + records_dropped_oldest_ > 0) {
     spdlog::warn("the spool was full: {} points dropped, {} records of oldest segments deleted",
                  points_dropped_full_, records_dropped_oldest_);

@@ -23,6 +23,10 @@
 // drop_oldest deletes the oldest segments; drop_newest refuses the read's
 // points. Every drop is counted and logged.
 //
+// With redis.url set, the engine also holds the LastValueReader the HTTP
+// listeners answer GET /last with: started with the outputs, closed after
+// the listeners.
+//
 // SIGTERM or SIGINT drains: the listeners stop reading, every session
 // commits, and the engine waits for the writes in flight up to
 // shutdown_timeout; what InfluxDB has not taken by then stays in the spool
@@ -42,6 +46,7 @@
 #include <memory>
 #include <vector>
 
+#include "cache/last_value_reader.h"
 #include "config/config.h"
 #include "inflow/clock.h"
 #include "inflow/handle_set.h"
@@ -131,6 +136,8 @@ class Engine : public Pipeline {
   Config config_;
   Router router_;
   std::vector<std::unique_ptr<SessionQueue>> sessions_;
+  // Before the listeners, which refer to it; null when redis.url is not set.
+  std::unique_ptr<LastValueReader> last_values_;
   std::vector<std::unique_ptr<Listener>> listeners_;
   std::vector<PointOutput*> outputs_;
   HandleSet handles_{"Engine"};

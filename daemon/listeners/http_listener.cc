@@ -6,15 +6,27 @@
 #include <utility>
 #include <vector>
 
+#include "cache/last_value_reader.h"
+#include "listeners/http/last_request.h"
 #include "listeners/socket_address.h"
 
 namespace inflow::daemon {
+
+// A GET /last waiting for its lookup, shared with the lookup's callback:
+// the client nulls it when it is freed, so that a lookup that ends after
+// the client has gone finds nobody to answer.
+struct HttpListener::LookupWait {
+  Client* client;
+};
 
 struct HttpListener::Client : StreamClients::Client {
   explicit Client(HttpListener* owner)
       : listener(owner),
         intake(owner->context_.router, owner->context_.parser_options, owner->context_.name,
                owner->context_.retention_policy) {}
+  ~Client() override {
+    if (lookup) lookup->client = nullptr;
+  }
 
   HttpListener* listener;
   HttpRequestParser parser;
@@ -22,10 +34,15 @@ struct HttpListener::Client : StreamClients::Client {
   bool continue_sent = false;  // "100 Continue" went out for the request being read
   // A /write whose points the engine holds for a full spool: its answer,
   // sent once they are accepted (Resume), and the bytes read after it.
+  // Also, with no answer, a client whose GET /last ended while every client
+  // was paused: Resume serves what it read after.
   bool held = false;
-  bool held_then_close = false;
+  bool held_then_close = false;  // also for a GET /last that waits
   std::string held_answer;
   std::string unread;
+  // A GET /last whose lookup runs: reading stops, and the bytes read after
+  // it wait in `unread`, until it is answered (OnLookupDone).
+  std::shared_ptr<LookupWait> lookup;
 };
 
 // Passes the lines of one request on to the engine, and keeps what the
@@ -134,16 +151,20 @@ std::unique_ptr<StreamClients::Client> HttpListener::NewClient() {
 
 bool HttpListener::OnResume(StreamClients::Client* base) {
   auto* client = static_cast<Client*>(base);
+  if (client->lookup) return false;  // its lookup's end reads again
   if (client->held) {
     client->held = false;
-    Send(client, std::move(client->held_answer), client->held_then_close);
-    if (client->held_then_close) return false;
+    if (!client->held_answer.empty()) {
+      Send(client, std::move(client->held_answer), client->held_then_close);
+      client->held_answer.clear();
+    }
+    if (client->held_then_close || client->closing()) return false;
     std::string unread = std::move(client->unread);
     client->unread.clear();
     ProcessInput(client, unread);
   }
-  // Serving what was unread may have held a request again.
-  return !client->held;
+  // Serving what was unread may have held a request again, or begun a lookup.
+  return !client->held && !client->lookup;
 }
 
 void HttpListener::OnRead(StreamClients::Client* client, std::string_view data) {
@@ -174,7 +195,9 @@ void HttpListener::ProcessInput(Client* client, std::string_view data) {
     then_close = !request.keep_alive;
     client->parser.Reset();
     client->continue_sent = false;
-    if (client->held) {
+    if (client->held || client->lookup) {
+      // The answers so far go now; the rest waits, in order, unread.
+      if (client->lookup) uv_read_stop(client->stream());
       client->held_then_close = then_close;
       client->unread.assign(data);
       then_close = false;
@@ -199,6 +222,12 @@ void HttpListener::Serve(Client* client, const HttpRequest& request, std::string
       return;
     }
     AppendHttpResponse(204, "", "", keep_alive, {}, answer);
+  } else if (request.path == "/last") {
+    if (request.method != "GET") {
+      AppendError(405, "method not allowed: " + request.method + " /last", keep_alive, answer);
+      return;
+    }
+    ServeLast(client, request, answer);
   } else {
     AppendHttpResponse(404, "text/plain; charset=utf-8", "404 page not found\n", keep_alive, {},
                        answer);
@@ -263,6 +292,64 @@ void HttpListener::ServeWrite(Client* client, const HttpRequest& request, std::s
   } else {
     AppendError(400, collector.Message(), keep_alive, answer);
   }
+}
+
+void HttpListener::ServeLast(Client* client, const HttpRequest& request, std::string* answer) {
+  bool keep_alive = request.keep_alive;
+  if (context_.last_values == nullptr) {
+    AppendError(404, "the last-value cache is off (redis.url is not set)", keep_alive, answer);
+    return;
+  }
+  std::vector<std::pair<std::string, std::string>> params;
+  Status status = ParseQueryString(request.query, &params);
+  LastValueQuery query;
+  if (status.ok()) status = ParseLastRequest(params, context_.database, &query);
+  if (!status.ok()) {
+    AppendError(400, status.message(), keep_alive, answer);
+    return;
+  }
+  client->lookup = std::make_shared<LookupWait>(LookupWait{client});
+  std::string asked = DescribeLastQuery(query);
+  context_.last_values->Lookup(
+      std::move(query), [this, wait = client->lookup, keep_alive, asked = std::move(asked)](
+                            Status found, std::vector<LastValueRecord> records) {
+        Client* waiting = wait->client;
+        // Gone, or closing (the listener closed, or the client's answer
+        // could not be written): nobody to answer.
+        if (waiting == nullptr || waiting->closing() || waiting->lookup != wait) return;
+        std::string late;
+        if (!found.ok()) {
+          AppendError(503, found.message(), keep_alive, &late);
+        } else if (records.empty()) {
+          std::string message = "no series found: ";
+          message.append(asked);
+          AppendError(404, message, keep_alive, &late);
+        } else {
+          AppendHttpResponse(200, "application/x-ndjson", FormatLastValueLines(records),
+                             keep_alive, {}, &late);
+        }
+        OnLookupDone(waiting, std::move(late));
+      });
+}
+
+// From the lookup's callback, on the loop: never inside the engine's calls,
+// so serving a /write read after the GET /last may Admit.
+void HttpListener::OnLookupDone(Client* client, std::string answer) {
+  client->lookup.reset();
+  const bool then_close = client->held_then_close;
+  client->held_then_close = false;
+  Send(client, std::move(answer), then_close);
+  if (then_close || client->closing()) return;
+  if (clients_.paused()) {
+    // A full spool paused every client meanwhile: Resume serves the rest.
+    client->held = true;
+    client->held_answer.clear();
+    return;
+  }
+  std::string unread = std::move(client->unread);
+  client->unread.clear();
+  ProcessInput(client, unread);
+  if (!client->held && !client->lookup) clients_.ReadAgain(client);
 }
 
 void HttpListener::Send(Client* client, std::string answer, bool then_close) {

@@ -22,6 +22,8 @@
 
 namespace inflow::daemon {
 
+class LastValueReader;
+
 // What every listener needs from the engine.
 struct ListenerContext {
   const Router* router = nullptr;
@@ -34,6 +36,9 @@ struct ListenerContext {
   // arrive without a timestamp, Now() paces its rate-limited logs. Not
   // null; outlives the listener (the engine's LoopClock, a test's own).
   const Clock* clock = nullptr;
+  // Reads the last-value cache (HTTP's GET /last); null when redis.url is
+  // not set. Outlives the listener.
+  LastValueReader* last_values = nullptr;
 };
 
 class Listener {

@@ -96,6 +96,14 @@ void StreamClients::Resume() {
   }
 }
 
+void StreamClients::ReadAgain(Client* client) {
+  if (paused_ || client->closing()) return;
+  if (int rc = StartReading(client); rc < 0) {
+    spdlog::error("{}: reading a client again: {}", name_, uv_strerror(rc));
+    Close(client);
+  }
+}
+
 void StreamClients::Close(Client* client) {
   handles_.Close(&client->handle_, [](uv_any_handle* closed) {
     auto* done = static_cast<Client*>(closed->handle.data);

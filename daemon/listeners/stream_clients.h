@@ -86,6 +86,11 @@ class StreamClients {
   // declines, and unless the delegate paused again meanwhile.
   void Resume();
   bool paused() const { return paused_; }
+  // Reads from `client` again after its listener stopped reading from it
+  // alone (uv_read_stop, while one of its requests waits), unless every
+  // client is paused (Resume then reads from it, if OnResume agrees) or it
+  // is closing. A client that cannot read again is logged and closed.
+  void ReadAgain(Client* client);
 
   // Closes `client` (once; later calls do nothing). It is freed in its
   // close callback, when it also leaves the set.

@@ -1,7 +1,7 @@
-// Lookups of the last-value cache that inflowd keeps, by the `inflow` tool,
-// against real InfluxDB and Redis: they answer from the cache while
-// InfluxDB is stopped, fall back to InfluxDB when the cache has nothing,
-// and exit 3 for a series that exists nowhere.
+// Lookups of the last-value cache that inflowd keeps, by the `inflow` tool
+// (and GET /last), against real InfluxDB and Redis: they answer from the
+// cache while InfluxDB is stopped; `inflow last` falls back to InfluxDB when
+// the cache has nothing, and exits 3 for a series that exists nowhere.
 
 #include <gtest/gtest.h>
 
@@ -45,7 +45,7 @@ class InflowdLookupTest : public InflowdTest {
   }
 };
 
-TEST_F(InflowdLookupTest, InflowLastAnswersFromTheCacheWhileInfluxDbIsStopped) {
+TEST_F(InflowdLookupTest, InflowLastAndGetLastAnswerFromTheCacheWhileInfluxDbIsStopped) {
   UseOwnInfluxDb();
   ASSERT_NO_FATAL_FAILURE(StartWithCache());
   const int64_t t = RecentTime();
@@ -71,6 +71,13 @@ TEST_F(InflowdLookupTest, InflowLastAnswersFromTheCacheWhileInfluxDbIsStopped) {
   EXPECT_TRUE(answered) << run.exit_description << "\n" << run.stdout_text << run.stderr_text;
   EXPECT_EQ(run.exit_description, "exited with status 0");
   EXPECT_EQ(run.stderr_text, "");  // the cache answered: no word of InfluxDB
+  // GET /last, on inflowd's HTTP listener, gives the same line.
+  HttpResponse response;
+  ASSERT_TRUE(SendHttpRequest("GET", "127.0.0.1", spec_.listeners[0].port,
+                              "/last?measurement=temp&tag=host:h1", "", {}, &response)
+                  .ok());
+  EXPECT_EQ(response.status, 200) << Describe(response);
+  EXPECT_EQ(response.body, expected);
   // Both series, without a tag.
   run = Last({"last", "temp", "--db", db_});
   EXPECT_EQ(run.exit_description, "exited with status 0") << run.stderr_text;

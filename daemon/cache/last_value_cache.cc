@@ -4,19 +4,12 @@
 
 #include <utility>
 
+#include "cache/connection_options.h"
 #include "inflow/last_value_script.h"
 #include "inflow/line_writer.h"
 
 namespace inflow::daemon {
 namespace {
-
-RedisConnectionOptions ConnectionOptions(const RedisConfig& config) {
-  RedisConnectionOptions options;
-  options.address = config.address;
-  options.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(config.timeout);
-  if (options.timeout.count() == 0) options.timeout = std::chrono::milliseconds(1);
-  return options;
-}
 
 // Redis refused for now (loading, out of memory, a script running, a
 // replica): worth sending again. Any other error reply is for good.

@@ -4,18 +4,9 @@
 
 #include <utility>
 
+#include "cache/connection_options.h"
+
 namespace inflow::daemon {
-namespace {
-
-RedisConnectionOptions ConnectionOptions(const RedisConfig& config) {
-  RedisConnectionOptions options;
-  options.address = config.address;
-  options.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(config.timeout);
-  if (options.timeout.count() == 0) options.timeout = std::chrono::milliseconds(1);
-  return options;
-}
-
-}  // namespace
 
 // One lookup under way: while it is in runs_, some of its commands are in
 // flight (awaited > 0), so every callback that names it finds it there.

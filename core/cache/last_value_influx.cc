@@ -11,6 +11,7 @@
 #include <system_error>
 #include <utility>
 
+#include "cache/json_token.h"
 #include "inflow/field_json.h"
 
 namespace inflow {
@@ -29,15 +30,6 @@ struct StatementResult {
   std::string error;
   std::vector<ResultSeries> series;
 };
-
-// A JSON token as raw_json_token gives it, which runs to the next token.
-std::string_view Trimmed(std::string_view token) {
-  while (!token.empty() && (token.back() == ' ' || token.back() == '\t' ||
-                            token.back() == '\n' || token.back() == '\r')) {
-    token.remove_suffix(1);
-  }
-  return token;
-}
 
 template <class T>
 bool Ok(simdjson::simdjson_result<T>&& result, T* out) {
@@ -76,7 +68,7 @@ bool ReadSeries(simdjson::ondemand::object object, ResultSeries* series) {
         for (auto cell : cells) {
           std::string_view token;
           if (!Ok(cell.raw_json_token(), &token)) return false;
-          out.emplace_back(Trimmed(token));
+          out.emplace_back(WithoutTrailingSpace(token));
         }
       }
     }

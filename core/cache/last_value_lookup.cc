@@ -12,6 +12,7 @@
 #include <tuple>
 #include <utility>
 
+#include "cache/json_token.h"
 #include "inflow/field_json.h"
 #include "inflow/last_value_layout.h"
 
@@ -35,15 +36,6 @@ std::string Quoted(std::string_view key) {
   quoted.append(key);
   quoted.push_back('\'');
   return quoted;
-}
-
-// A JSON token as raw_json_token gives it, which runs to the next token.
-std::string_view WithoutTrailingSpace(std::string_view token) {
-  while (!token.empty() && (token.back() == ' ' || token.back() == '\t' || token.back() == '\n' ||
-                            token.back() == '\r')) {
-    token.remove_suffix(1);
-  }
-  return token;
 }
 
 // Reads the tags JSON object of a series hash into *tags, sorted by key.

@@ -125,7 +125,7 @@ std::map<int, Hash> ExpectedHashes(const std::vector<CachePoint>& points) {
   std::map<int, Hash> hashes;
   for (const auto& [s, l] : latest) {
     Hash& h = hashes[s];
-    h["measurement"] = "\"" + std::string(kMeasurement) + "\"";
+    h["measurement"] = std::string("\"").append(kMeasurement).append("\"");
     h["tags"] = "{\"host\":\"" + HostOf(s) + "\"}";
     h["time"] = std::to_string(l.time);
     if (l.a_time != INT64_MIN) {
@@ -411,8 +411,12 @@ TEST_F(InflowdCacheTest, TwoInflowdOnOneRedisNeverMoveBackwards) {
       Generate(kSeries, 2, base - 1'000'000'000, 1'000'000, false, &rng);
   const int64_t marker_time = RecentTime();
   auto marker = [&](std::string_view from) {
-    return "cache_marker,from=" + std::string(from) + " f=1i " + std::to_string(marker_time) +
-           "\n";
+    std::string line = "cache_marker,from=";
+    line.append(from);
+    line.append(" f=1i ");
+    line.append(std::to_string(marker_time));
+    line.push_back('\n');
+    return line;
   };
   ASSERT_NO_FATAL_FAILURE(SendTo(first_path, LinesOf(older, 0, older.size()) + marker("first")));
   ASSERT_NO_FATAL_FAILURE(
@@ -571,7 +575,8 @@ TEST_F(InflowdCacheTest, IngestionGoesOnWhileRedisIsDown) {
   ASSERT_NO_FATAL_FAILURE(StartInflowd(
       {.sessions = {Prompt("autogen")},
        .listeners = {{ListenerKind::kUnixStream}},
-       .redis_url = "redis://127.0.0.1:" + std::to_string(nobody.port()) + "/0",
+       .redis_url = std::string("redis://127.0.0.1:").append(std::to_string(nobody.port()))
+                        .append("/0"),
        .redis_options = {"flush_interval: 20ms", "timeout: 200ms"}}));
   std::mt19937 rng(5);
   std::vector<CachePoint> points = Generate(kSeries, kSteps, RecentTime(), 0, false, &rng);

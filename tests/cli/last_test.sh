@@ -192,6 +192,8 @@ expect "database and policy" 0 "$both" "" \
 expect "--config" 0 "$both" "" -- "$inflow" last cpu --config "$config"
 expect "--config and --url" 0 "$h2" "" -- "$inflow" last cpu --config "$config" --url "$url" \
   --tag host=h2
+# Options before the measurement, as a user may write them.
+expect "options first" 0 "$h2" "" -- "$inflow" last --url "$url" --prefix lt: --tag host=h2 cpu
 expect "from the environment" 0 "$h2" "" \
   -- env INFLOW_REDIS_URL="$url" "$inflow" last cpu --prefix lt: --tag host=h2
 
@@ -257,10 +259,12 @@ expect "a tag without a key" 2 "" "inflow last: a tag needs a key (tag '=h1')" \
 expect "a bad URL" 2 "" "inflow last: --url: Redis URL must start with redis:// or unix://" \
   -- "$inflow" last cpu --url "$socket"
 expect "a config file that is not there" 2 "" \
-  "inflow last: $work/absent.yaml: cannot open: No such file or directory" \
+  "inflow last: $work/absent.yaml: cannot open the configuration file" \
   -- "$inflow" last cpu --config "$work/absent.yaml"
+# A --field without its name, followed by another option, is a usage error
+# too (the option is not a field's name).
 for args in "last" "last cpu --last 101" "last cpu --last 0" "last cpu --bogus" \
-  "last cpu --field"; do
+  "last cpu --field" "last cpu --tag"; do
   # shellcheck disable=SC2086
   "$inflow" $args --url "$url" </dev/null >"$work/out" 2>&1
   status=$?

@@ -192,8 +192,8 @@ expect "database and policy" 0 "$both" "" \
 expect "--config" 0 "$both" "" -- "$inflow" last cpu --config "$config"
 expect "--config and --url" 0 "$h2" "" -- "$inflow" last cpu --config "$config" --url "$url" \
   --tag host=h2
-# Options before the measurement, as a user may write them.
-expect "options first" 0 "$h2" "" -- "$inflow" last --url "$url" --prefix lt: --tag host=h2 cpu
+# A tag before the measurement, as a user may write it.
+expect "a tag before the measurement" 0 "$h2" "" -- "$inflow" last --tag host=h2 cpu --url "$url" --prefix lt:
 expect "from the environment" 0 "$h2" "" \
   -- env INFLOW_REDIS_URL="$url" "$inflow" last cpu --prefix lt: --tag host=h2
 

@@ -46,10 +46,12 @@ std::vector<std::string> Formatted(const std::vector<LastValueRecord>& records) 
 LastValueQuery Query(std::string measurement,
                      std::vector<std::pair<std::string, std::string>> tags = {},
                      std::vector<std::string> fields = {}, int last = 1) {
-  return LastValueQuery{.measurement = std::move(measurement),
-                        .tags = std::move(tags),
-                        .fields = std::move(fields),
-                        .last = last};
+  LastValueQuery query;
+  query.measurement = std::move(measurement);
+  query.tags = std::move(tags);
+  query.fields = std::move(fields);
+  query.last = last;
+  return query;
 }
 
 LastValueQuery In(LastValueQuery query, std::optional<std::string> database,

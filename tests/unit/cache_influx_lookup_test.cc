@@ -51,7 +51,12 @@ std::string LastsWithRecent() {
   return body + "," + kRecent + "]}";
 }
 
-LastValueQuery Query() { return LastValueQuery{.measurement = "m", .database = "db"}; }
+LastValueQuery Query() {
+  LastValueQuery query;
+  query.measurement = "m";
+  query.database = "db";
+  return query;
+}
 
 std::vector<std::string> Formatted(std::vector<LastValueRecord> records) {
   std::vector<std::string> out;
@@ -120,12 +125,13 @@ TEST(CacheInfluxLookupTest, QuotesIdentifiersAndStrings) {
   AppendInfluxString(R"(it's \x")", &out);
   EXPECT_EQ(out, R"("a\"b\\c" 'it\'s \\x"')");
 
-  LastValueQuery query{.measurement = R"(q"m)",
-                       .tags = {{R"(k"t)", R"(it's\\x)"}, {"h", "a b"}},
-                       .fields = {R"(f"1)"},
-                       .database = R"(d"b)",
-                       .retention_policy = R"(r"p)",
-                       .last = 3};
+  LastValueQuery query;
+  query.measurement = R"(q"m)";
+  query.tags = {{R"(k"t)", R"(it's\\x)"}, {"h", "a b"}};
+  query.fields = {R"(f"1)"};
+  query.database = R"(d"b)";
+  query.retention_policy = R"(r"p)";
+  query.last = 3;
   InfluxLastValueLookup lookup(query);
   Answer(&lookup, R"(SHOW RETENTION POLICIES ON "d\"b")", kPolicies);
   // Checked by hand against influxd: this WHERE finds the tag value it's\\x.

@@ -23,16 +23,14 @@ namespace {
 using Commands = std::vector<std::vector<std::string>>;
 
 RedisValue Str(std::string text) {
-  return RedisValue{.kind = RedisValue::Kind::kString, .text = std::move(text)};
+  return RedisValue{RedisValue::Kind::kString, std::move(text), 0, {}};
 }
 RedisValue Err(std::string text) {
-  return RedisValue{.kind = RedisValue::Kind::kError, .text = std::move(text)};
+  return RedisValue{RedisValue::Kind::kError, std::move(text), 0, {}};
 }
-RedisValue Int(int64_t value) {
-  return RedisValue{.kind = RedisValue::Kind::kInteger, .integer = value};
-}
+RedisValue Int(int64_t value) { return RedisValue{RedisValue::Kind::kInteger, "", value, {}}; }
 RedisValue Arr(std::vector<RedisValue> elements) {
-  return RedisValue{.kind = RedisValue::Kind::kArray, .elements = std::move(elements)};
+  return RedisValue{RedisValue::Kind::kArray, "", 0, std::move(elements)};
 }
 RedisValue Strings(const std::vector<std::string>& texts) {
   std::vector<RedisValue> elements;
@@ -63,9 +61,11 @@ RedisValue Hash(const std::string& tags_json, int64_t time, const std::vector<Ha
 
 LastValueQuery Query(std::optional<std::string> database = "db",
                      std::optional<std::string> retention_policy = "rp") {
-  return LastValueQuery{.measurement = "m",
-                        .database = std::move(database),
-                        .retention_policy = std::move(retention_policy)};
+  LastValueQuery query;
+  query.measurement = "m";
+  query.database = std::move(database);
+  query.retention_policy = std::move(retention_policy);
+  return query;
 }
 
 // Runs one round: checks the commands, then gives the replies.
@@ -494,7 +494,9 @@ TEST(CacheLookupTest, ReadsSeriesInRoundsOfFiveHundred) {
     std::set<std::string> read;
     for (size_t r = 2; r < 5; ++r) {
       for (const auto& command : redis.rounds[r]) {
-        if (command[0] == "HGETALL") EXPECT_TRUE(read.insert(command[1]).second) << command[1];
+        if (command[0] == "HGETALL") {
+          EXPECT_TRUE(read.insert(command[1]).second) << command[1];
+        }
       }
     }
     EXPECT_EQ(read.size(), static_cast<size_t>(kSeries));
@@ -550,14 +552,14 @@ TEST(CacheLookupTest, TagsAreReadUnescapedAndSortedByKey) {
 }
 
 TEST(CacheLookupTest, FormatsTheRecordWithEveryNameEscaped) {
-  LastValueRecord record{
-      .database = "d\"b",
-      .retention_policy = "r\\p",
-      .measurement = "m \"q\" \\ \x01",
-      .tags = {{"h\"k", "v\\1"}, {"t", "\n"}},
-      .time_ns = -5,
-      .fields = {{"f\"1", "1.5", -7}, {"s", "\"x \\\" y\"", 3}},
-      .recent = {R"({"time":3,"fields":{"s":"x"}})", R"({"time":-7,"fields":{"f\"1":1.5}})"}};
+  LastValueRecord record;
+  record.database = "d\"b";
+  record.retention_policy = "r\\p";
+  record.measurement = "m \"q\" \\ \x01";
+  record.tags = {{"h\"k", "v\\1"}, {"t", "\n"}};
+  record.time_ns = -5;
+  record.fields = {{"f\"1", "1.5", -7}, {"s", "\"x \\\" y\"", 3}};
+  record.recent = {R"({"time":3,"fields":{"s":"x"}})", R"({"time":-7,"fields":{"f\"1":1.5}})"};
   EXPECT_EQ(FormatLastValueRecord(record),
             R"({"measurement":"m \"q\" \\ \u0001","tags":{"h\"k":"v\\1","t":"\u000a"},)"
             R"("time":-5,"fields":{"f\"1":1.5,"s":"x \" y"},"field_times":{"f\"1":-7,"s":3},)"
@@ -566,7 +568,8 @@ TEST(CacheLookupTest, FormatsTheRecordWithEveryNameEscaped) {
 }
 
 TEST(CacheLookupTest, FormatsARecordWithoutTagsFieldsOrRecent) {
-  LastValueRecord record{.database = "", .retention_policy = "", .measurement = "m"};
+  LastValueRecord record;
+  record.measurement = "m";
   EXPECT_EQ(FormatLastValueRecord(record),
             R"({"measurement":"m","tags":{},"time":0,"fields":{},"field_times":{},)"
             R"("database":"","retention_policy":""})");

@@ -163,7 +163,7 @@ class CacheLookupTest : public ::testing::Test {
 RedisServer* CacheLookupTest::redis_ = nullptr;
 SharedInfluxDb CacheLookupTest::influxdb_;
 
-// The record line of series `tags` (JSON) of m in db/autogen with one field a.
+// The line of a record: its tags, time, fields and their times as JSON.
 std::string Line(const std::string& tags, int64_t time, const std::string& fields,
                  const std::string& field_times, const std::string& measurement = "m",
                  const std::string& db = "db", const std::string& rp = "autogen") {
@@ -325,6 +325,18 @@ TEST_F(CacheLookupTest, FindsAllOfTenThousandSeriesAndOneByTag) {
               "lookup of all (SSCAN) %.1f ms, of one by tag (SINTER) %.2f ms; "
               "the fallback (InfluxDB, SELECT last GROUP BY *): one by tag %.1f ms, all %.0f ms\n",
               kSeries, write_ms, all_ms, one_ms, fallback_ms, fallback_all_ms);
+}
+
+TEST_F(CacheLookupTest, TagsWithEscapesAreFoundByTheirValues) {
+  const std::string lines = "e\\ m,k=a\\ b\\,c\\=d,q=\"x\" v=1i 1\n";
+  std::string db = Influx(lines);
+  ASSERT_FALSE(db.empty());
+  Cache(lines, {}, true, db, "autogen");
+  LastValueQuery query = In(Query("e m", {{"k", "a b,c=d"}, {"q", "\"x\""}}), db, std::nullopt);
+  const std::vector<std::string> want = {Line(R"({"k":"a b,c=d","q":"\"x\""})", 1, R"({"v":1})",
+                                              R"({"v":1})", "e m", db)};
+  EXPECT_EQ(FromCache(query), want);
+  EXPECT_EQ(FromInflux(query), want);
 }
 
 TEST_F(CacheLookupTest, KeysOfAnotherPrefixAreFoundWithIt) {

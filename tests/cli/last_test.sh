@@ -25,27 +25,44 @@ trap cleanup EXIT
 passed=0
 failed=0
 
-# A TCP port on 127.0.0.1 that nothing listens on now.
+# free_port VAR [TAKEN...]: sets VAR to a TCP port on 127.0.0.1 that nothing
+# listens on now and is none of TAKEN. Not run in a $(...) subshell, where
+# bash may give each the same $RANDOM.
 free_port() {
+  local -n port_out=$1
+  shift
   local port
   for _ in $(seq 100); do
     port=$((20000 + RANDOM % 40000))
+    [[ " $* " == *" $port "* ]] && continue
     if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-      echo "$port"
+      port_out=$port
       return 0
     fi
+  done
+  echo "no free port"
+  exit 1
+}
+
+# up_within PID COMMAND...: whether COMMAND succeeds within 20 s, while
+# process PID runs.
+up_within() {
+  local pid=$1
+  shift
+  for _ in $(seq 400); do
+    "$@" >/dev/null 2>&1 && return 0
+    kill -0 "$pid" 2>/dev/null || return 1
+    sleep 0.05
   done
   return 1
 }
 
-# wait_for DESCRIPTION LOG COMMAND...: up to 20 s for COMMAND to succeed.
+# wait_for DESCRIPTION LOG PID COMMAND...: exits the test unless COMMAND
+# succeeds within 20 s.
 wait_for() {
   local what=$1 log=$2
   shift 2
-  for _ in $(seq 400); do
-    "$@" >/dev/null 2>&1 && return 0
-    sleep 0.05
-  done
+  up_within "$@" && return 0
   echo "$what did not come up:"
   cat "$log"
   exit 1
@@ -56,11 +73,15 @@ socket=$work/redis.sock
   >"$work/redis.log" 2>&1 &
 pids+=($!)
 redis_up() { [[ $(redis-cli -s "$socket" ping 2>/dev/null) == PONG ]]; }
-wait_for redis-server "$work/redis.log" redis_up
+wait_for redis-server "$work/redis.log" "${pids[-1]}" redis_up
 
-influx_port=$(free_port)
-influx_rpc_port=$(free_port)
-cat >"$work/influxd.conf" <<EOF
+# influxd, on new ports if another process takes one first.
+influx_up() { [[ $(curl -s -o /dev/null -w '%{http_code}' "$influx/ping") == 204 ]]; }
+for attempt in 1 2 3; do
+  free_port influx_port
+  free_port influx_rpc_port "$influx_port"
+  influx=http://127.0.0.1:$influx_port
+  cat >"$work/influxd.conf" <<EOF
 reporting-enabled = false
 bind-address = "127.0.0.1:$influx_rpc_port"
 [meta]
@@ -79,17 +100,22 @@ bind-address = "127.0.0.1:$influx_rpc_port"
 [ifql]
   enabled = false
 EOF
-env -u INFLUXDB_HTTP_BIND_ADDRESS "$influxd" -config "$work/influxd.conf" >"$work/influxd.log" 2>&1 &
-pids+=($!)
-influx=http://127.0.0.1:$influx_port
-influx_up() { [[ $(curl -s -o /dev/null -w '%{http_code}' "$influx/ping") == 204 ]]; }
-wait_for influxd "$work/influxd.log" influx_up
+  env -u INFLUXDB_HTTP_BIND_ADDRESS "$influxd" -config "$work/influxd.conf" \
+    >"$work/influxd.log" 2>&1 &
+  pids+=($!)
+  up_within "${pids[-1]}" influx_up && break
+  if [[ $attempt == 3 ]] || ! grep -q "address already in use" "$work/influxd.log"; then
+    echo "influxd did not come up:"
+    cat "$work/influxd.log"
+    exit 1
+  fi
+done
 # influx_query Q: the body of InfluxDB's answer to Q in lastdb.
 influx_query() {
   curl -s -XPOST "$influx/query?db=lastdb&epoch=ns" --data-urlencode "q=$1"
 }
 
-http_port=$(free_port)
+free_port http_port "$influx_port" "$influx_rpc_port"
 mkdir -p "$work/spool"
 config=$work/inflowd.yaml
 cat >"$config" <<EOF
@@ -115,7 +141,7 @@ EOF
 "$inflowd" --config "$config" >"$work/inflowd.log" 2>&1 &
 pids+=($!)
 inflowd_up() { [[ $(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$http_port/ping") == 204 ]]; }
-wait_for inflowd "$work/inflowd.log" inflowd_up
+wait_for inflowd "$work/inflowd.log" "${pids[-1]}" inflowd_up
 
 # The points, through inflowd (into the cache and InfluxDB); one measurement
 # only in InfluxDB.
@@ -125,9 +151,9 @@ cpu,host=h1,dc=eu usage=2.5 2000000000
 cpu,host=h2 usage=7 1500000000')
 if [[ $status != 204 ]]; then echo "inflowd answered $status: $(cat "$work/write.out")"; exit 1; fi
 cached() { [[ $(redis-cli -s "$socket" scard lt:index:6:lastdb:7:autogen:cpu) == 2 ]]; }
-wait_for "the cache's two series" "$work/inflowd.log" cached
+wait_for "the cache's two series" "$work/inflowd.log" "${pids[-1]}" cached
 written() { influx_query 'SELECT count(usage) FROM cpu' | grep -q '"values":\[\[0,3\]\]'; }
-wait_for "the three points in InfluxDB" "$work/inflowd.log" written
+wait_for "the three points in InfluxDB" "$work/inflowd.log" "${pids[-1]}" written
 status=$(curl -s -o "$work/write.out" -w '%{http_code}' -XPOST "$influx/write?db=lastdb" \
   --data-binary 'disk,host=h9 free=5i 100')
 if [[ $status != 204 ]]; then echo "influxd answered $status: $(cat "$work/write.out")"; exit 1; fi
@@ -239,7 +265,7 @@ inflow last: no matching series in InfluxDB 127.0.0.1:$influx_port either" \
   -- "$inflow" last nothing --url "unix://$none" --influxdb "$influx/lastdb"
 expect "Redis unreachable, no InfluxDB" 1 "" "$cannot; no InfluxDB to ask (--influxdb or --config)" \
   -- "$inflow" last cpu --url "unix://$none"
-dead_port=$(free_port)
+free_port dead_port "$influx_port" "$influx_rpc_port" "$http_port"
 "$inflow" last cpu --url "unix://$none" --influxdb "http://127.0.0.1:$dead_port/lastdb" \
   </dev/null >"$work/out" 2>"$work/err"
 status=$?

@@ -169,8 +169,12 @@ void AddLastCommand(CLI::App* app, int* exit_code) {
       "last", "Print the last values of a measurement's series, one JSON object per line "
               "(exit 3 when nothing is found)");
   last->add_option("measurement", options->measurement, "The measurement")->required();
-  last->add_option("--tag", options->tags, "Only series with this tag: KEY=VALUE (repeatable)");
-  last->add_option("--field", options->fields, "Only this field (repeatable; default: all)");
+  // One value per occurrence: else `--tag k=v MEASUREMENT` would take the
+  // measurement as a second tag, and `--field --url U` the URL as fields.
+  last->add_option("--tag", options->tags, "Only series with this tag: KEY=VALUE (repeatable)")
+      ->allow_extra_args(false);
+  last->add_option("--field", options->fields, "Only this field (repeatable; default: all)")
+      ->allow_extra_args(false);
   last->add_option("--db", options->database,
                    "The database (default: any in the cache; InfluxDB: the config's)");
   last->add_option("--rp", options->retention_policy,

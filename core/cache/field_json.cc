@@ -1,6 +1,7 @@
 #include "inflow/field_json.h"
 
 #include <charconv>
+#include <cmath>
 #include <cstdint>
 
 #include "inflow/line_writer.h"
@@ -61,11 +62,28 @@ void AppendJsonString(std::string_view raw, std::string* out) {
   out->push_back('"');
 }
 
+// Go's encoding/json, which InfluxDB's answers are written with, switches
+// to an exponent outside [1e-6, 1e21) and writes it without a leading zero.
+void AppendJsonFloat(double value, std::string* out) {
+  char buf[64];
+  const double magnitude = std::fabs(value);
+  const bool exponent = magnitude != 0 && (magnitude < 1e-6 || magnitude >= 1e21);
+  auto r = std::to_chars(buf, buf + sizeof(buf), value,
+                         exponent ? std::chars_format::scientific : std::chars_format::fixed);
+  size_t n = static_cast<size_t>(r.ptr - buf);
+  // to_chars writes two exponent digits at least, as C does; Go one after a '-'.
+  if (exponent && n >= 4 && buf[n - 4] == 'e' && buf[n - 3] == '-' && buf[n - 2] == '0') {
+    buf[n - 2] = buf[n - 1];
+    --n;
+  }
+  out->append(buf, n);
+}
+
 void AppendFieldJson(const FieldView& field, std::string* out) {
   char buf[32];
   switch (field.type) {
     case FieldType::kFloat:
-      AppendFloat(field.AsFloat(), out);
+      AppendJsonFloat(field.AsFloat(), out);
       return;
     case FieldType::kInteger: {
       auto r = std::to_chars(buf, buf + sizeof(buf), field.AsInteger());

@@ -166,7 +166,10 @@ LastValueUpdate LastValueBuffer::MakeUpdate(Series* s) const {
     args.emplace_back();
     AppendTimeText(f.time_ns, &args.back());
   }
-  for (const RecentPoint& p : s->recent) {
+  for (RecentPoint& p : s->recent) {
+    // Fields by name, in whatever order the points had them.
+    std::sort(p.fields.begin(), p.fields.end(),
+              [](const Field& a, const Field& b) { return a.name < b.name; });
     std::string entry = "{\"time\":";
     AppendTimeText(p.time_ns, &entry);
     entry.append(",\"fields\":");

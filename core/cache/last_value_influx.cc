@@ -13,6 +13,7 @@
 
 #include "cache/json_token.h"
 #include "inflow/field_json.h"
+#include "inflow/line_writer.h"
 
 namespace inflow {
 namespace {
@@ -248,10 +249,13 @@ struct InfluxLastValueLookup::State {
   void AfterPolicies() {
     if (query.fields.empty()) {
       phase = Phase::kFields;
-    } else {
-      fields = query.fields;
-      phase = Phase::kRead;
+      return;
     }
+    // A field named twice is asked for once, as the cache gives it once.
+    for (const std::string& field : query.fields) {
+      if (std::find(fields.begin(), fields.end(), field) == fields.end()) fields.push_back(field);
+    }
+    phase = Phase::kRead;
   }
 
   Status OnPolicies(const StatementResult& result) {
@@ -313,7 +317,7 @@ struct InfluxLastValueLookup::State {
           int64_t time_ns = 0;
           if (!ReadTime(row[0], &time_ns)) return Status::Error("a time not in ns");
           LastValueRecord& record = RecordOf(series.tags);
-          record.fields.push_back(LastValueField{fields[f], row[1], time_ns});
+          record.fields.push_back(LastValueField{fields[f], CellJson(row[1]), time_ns});
           record.time_ns = std::max(record.time_ns, time_ns);
         }
       }
@@ -326,23 +330,42 @@ struct InfluxLastValueLookup::State {
           if (row.size() != series.columns.size() || row.empty()) {
             return Status::Error("a short row");
           }
-          std::string entry = "{\"time\":" + row[0] + ",\"fields\":{";
-          bool any = false;
+          // Fields by name, as the cache writes them.
+          std::vector<std::pair<std::string_view, std::string>> cells;
           for (size_t c = 1; c < row.size(); ++c) {
             if (row[c] == "null") continue;
-            if (any) entry.push_back(',');
-            AppendJsonString(series.columns[c], &entry);
+            cells.emplace_back(series.columns[c], CellJson(row[c]));
+          }
+          if (cells.empty()) continue;
+          std::sort(cells.begin(), cells.end());
+          std::string entry = "{\"time\":";
+          entry.append(row[0]);
+          entry.append(",\"fields\":{");
+          for (size_t c = 0; c < cells.size(); ++c) {
+            if (c > 0) entry.push_back(',');
+            AppendJsonString(cells[c].first, &entry);
             entry.push_back(':');
-            entry.append(row[c]);
-            any = true;
+            entry.append(cells[c].second);
           }
           entry.append("}}");
-          if (any) it->second.recent.push_back(std::move(entry));
+          it->second.recent.push_back(std::move(entry));
         }
       }
     }
     phase = Phase::kDone;
     return Status::Ok();
+  }
+
+  // A value as the cache writes it: InfluxDB escapes strings its own way
+  // (`<` as \u003c, a tab as \t), so a string is decoded and written again;
+  // its numbers are already in the cache's form (AppendJsonFloat).
+  std::string CellJson(const std::string& token) {
+    if (token.empty() || token[0] != '"') return token;
+    std::optional<std::string> text = StringOf(&parser, token);
+    if (!text) return token;
+    std::string json;
+    AppendJsonString(*text, &json);
+    return json;
   }
 
   LastValueRecord& RecordOf(const Tags& tags) {
@@ -412,14 +435,28 @@ const std::string& InfluxLastValueLookup::absent() const { return state_->absent
 bool InfluxLastValueLookup::done() const { return state_->phase == State::Phase::kDone; }
 
 std::vector<LastValueRecord> InfluxLastValueLookup::TakeRecords() {
-  std::vector<LastValueRecord> out;
-  out.reserve(state_->records.size());
+  // Sorted by series key, as the cache's records are.
+  std::vector<std::pair<std::string, LastValueRecord>> keyed;
+  keyed.reserve(state_->records.size());
   for (auto& [tags, record] : state_->records) {
     std::sort(record.fields.begin(), record.fields.end(),
               [](const LastValueField& a, const LastValueField& b) { return a.name < b.name; });
-    out.push_back(std::move(record));
+    std::string key;
+    AppendEscapedMeasurement(record.measurement, &key);
+    for (const auto& [tag_key, tag_value] : record.tags) {
+      key.push_back(',');
+      AppendEscapedTag(tag_key, &key);
+      key.push_back('=');
+      AppendEscapedTag(tag_value, &key);
+    }
+    keyed.emplace_back(std::move(key), std::move(record));
   }
   state_->records.clear();
+  std::sort(keyed.begin(), keyed.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<LastValueRecord> out;
+  out.reserve(keyed.size());
+  for (auto& [key, record] : keyed) out.push_back(std::move(record));
   return out;
 }
 

@@ -344,6 +344,7 @@ struct LastValueLookup::State {
         return Status::Error("a bad entry");
       }
       if (!filtered.empty()) record->recent.push_back(std::move(filtered));
+      if (record->recent.size() == static_cast<size_t>(query.last)) break;
     }
     return Status::Ok();
   }
@@ -405,7 +406,10 @@ std::vector<std::vector<std::string>> LastValueLookup::Commands() {
         if (s.query.last > 1) {
           std::string recent = LastValueRecentKey(s.prefix, place.database,
                                                   place.retention_policy, s.reads[r].series_key);
-          commands.push_back({"LRANGE", recent, "0", std::to_string(s.query.last - 1)});
+          // With a field filter the list is read whole (keep_last, at most
+          // 100 entries): its newest points may lack the fields asked for.
+          const int entries = s.query.fields.empty() ? s.query.last : LastValueQuery::kMaxLast;
+          commands.push_back({"LRANGE", recent, "0", std::to_string(entries - 1)});
           s.sent.push_back({State::Kind::kRecent, r, std::move(recent)});
         }
       }

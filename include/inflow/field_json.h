@@ -21,9 +21,15 @@ namespace inflow {
 // included) becomes \ufffd: line protocol does not require UTF-8, JSON does.
 void AppendJsonString(std::string_view raw, std::string* out);
 
-// Appends the value of `field` as JSON: a float in the shortest form that
-// reads back as the same double (`23.1`, `-0`, `1e+300`; a float with no
-// fraction reads `23`, as InfluxDB's own JSON writes it), an integer or an
+// Appends a finite double as InfluxDB's JSON answers write it (Go's
+// encoding/json): the shortest digits that read back as the same double,
+// in plain notation for 1e-6 <= |x| < 1e21 and 0 (`23.1`, `23`, `-0`,
+// `0.000001`, `100000000000000000000`), else with an exponent (`1e-7`,
+// `1e+21`, `1e+300`).
+void AppendJsonFloat(double value, std::string* out);
+
+// Appends the value of `field` as JSON: a float as AppendJsonFloat writes
+// it (so a float with no fraction reads `23`), an integer or an
 // unsigned in decimal (`42`, `18446744073709551615`), a string as
 // AppendJsonString writes it (its line protocol escapes removed first),
 // `true` or `false`. REQUIRES: `field` was parsed by LineParser (so a float

@@ -56,7 +56,8 @@ class InfluxLastValueLookup {
   // "retention policy not found: y"); else empty.
   const std::string& absent() const;
 
-  // The matching series, sorted by their tags. REQUIRES: done().
+  // The matching series, sorted by series key, as LastValueLookup's;
+  // values written as the cache writes them. REQUIRES: done().
   std::vector<LastValueRecord> TakeRecords();
 
  private:

@@ -37,7 +37,7 @@
 // A point that lacks a field leaves that field's v:F and t:F as they were,
 // so fields can have different times. The recent list holds points newest
 // first, each one JSON object: {"time":1475848864000000000,"fields":{...}},
-// with "time" always first.
+// with "time" always first and the fields sorted by name.
 //
 // Times are decimal strings, not numbers, because Redis's Lua numbers are
 // doubles, which hold nanosecond times (~1.7e18) only to about 256 ns; the

@@ -309,7 +309,8 @@ constexpr Option<RoutingConfig> kRoutingOptions[] = {
 constexpr Option<RedisConfig> kRedisOptions[] = {
     {"url", "URL", "(none: no cache)",
      "The Redis server of the last-value cache: redis://[[user]:password@]host[:port][/db] or "
-     "unix://[[user]:password@]/path/redis.sock[?db=N]. Without it inflowd keeps no cache.",
+     "unix://[[user]:password@]/path/redis.sock[?db=N]; GET /last reads it too. Without it "
+     "inflowd keeps no cache.",
      [](const Context& c, const YAML::Node& n, RedisConfig* s) {
        std::string text;
        if (Status st = ReadString(c, n, &text); !st.ok()) return st;

@@ -27,13 +27,16 @@ failed=0
 
 # free_port VAR [TAKEN...]: sets VAR to a TCP port on 127.0.0.1 that nothing
 # listens on now and is none of TAKEN. Not run in a $(...) subshell, where
-# bash may give each the same $RANDOM.
+# bash may give each the same $RANDOM. Below the kernel's ephemeral range
+# (32768-60999 by default), where the tests running beside this one get the
+# ports they bind to port 0 or connect from: one of those, free when probed,
+# could be taken before the server binds it.
 free_port() {
   local -n port_out=$1
   shift
   local port
   for _ in $(seq 100); do
-    port=$((20000 + RANDOM % 40000))
+    port=$((10000 + RANDOM % 22000))
     [[ " $* " == *" $port "* ]] && continue
     if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
       port_out=$port

@@ -161,7 +161,8 @@ summary_field() {  # $1: key, $2: a summary line "name: k=v k=v ..."
 # rate in points/s (0: unpaced), $5 the cache: "", redis or redis_down.
 run_one() {
   local label=$1 transport=$2 n=$3 rate=$4 cache=$5
-  run_dir=$tmp/${label//[@\/]/_}
+  run_count=$(( run_count + 1 ))
+  run_dir=$tmp/$run_count-${label//[@\/+]/_}
   mkdir -p "$run_dir/spool"
   echo "== $label: $n points over $transport" >&2
 
@@ -296,6 +297,7 @@ EOF
 }
 
 redis_port=
+run_count=0
 for token in $transports; do
   [[ $token =~ ^(unix_stream|http|unix_dgram|udp(@[1-9][0-9]*)?)(\+redis|\+redis_down)?$ ]] ||
     { echo "daemon_bench: unknown transport '$token'" >&2; exit 2; }

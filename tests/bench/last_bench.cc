@@ -61,6 +61,7 @@
 #include <random>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -107,6 +108,7 @@ struct BenchOptions {
   std::string cli;
   std::string inflowd_http;
   bool skip_fill = false;
+  int settle_seconds = 5;
 };
 
 // The latest point of a series: what every lookup of it must answer.
@@ -289,7 +291,9 @@ std::string HttpError(std::string_view what, const HttpResponse& response) {
   message.append(": HTTP ");
   message.append(std::to_string(response.status));
   message.append(": ");
-  message.append(response.body.substr(0, 300));
+  std::string_view body = std::string_view(response.body).substr(0, 300);
+  while (!body.empty() && (body.back() == '\n' || body.back() == '\r')) body.remove_suffix(1);
+  message.append(body);
   return message;
 }
 
@@ -539,36 +543,56 @@ struct PathResult {
 // from a wrong answer).
 using Lookup = std::function<Status(int series, bool* matches)>;
 
-PathResult TimePath(std::string path, const std::vector<int>& hosts, int lookups,
-                    const Lookup& lookup) {
+// A path under test: how many lookups to time and how to make one.
+struct Path {
   PathResult result;
-  result.path = std::move(path);
-  size_t reported = 0;
-  auto report = [&](const std::string& what) {
-    if (reported++ < kMaxReportedMismatches) {
-      std::fprintf(stderr, "last_bench: %s: %s\n", result.path.c_str(), what.c_str());
-    }
-  };
-  for (int i = 0; i < kWarmUps; ++i) {
-    bool matches = false;
-    (void)lookup(hosts[hosts.size() - 1 - static_cast<size_t>(i)], &matches);
+  int lookups = 0;
+  Lookup lookup;
+  size_t reported = 0;  // mismatches and errors printed so far
+};
+
+void TimeOne(Path* path, int series) {
+  bool matches = false;
+  auto start = std::chrono::steady_clock::now();
+  Status status = path->lookup(series, &matches);
+  auto took = std::chrono::steady_clock::now() - start;
+  path->result.micros.push_back(std::chrono::duration<double, std::micro>(took).count());
+  std::string what;
+  if (!status.ok()) {
+    ++path->result.errors;
+    what = status.message();
+  } else if (!matches) {
+    ++path->result.mismatches;
+    what = "a wrong answer";
   }
-  for (int i = 0; i < lookups; ++i) {
-    int series = hosts[static_cast<size_t>(i)];
-    bool matches = false;
-    auto start = std::chrono::steady_clock::now();
-    Status status = lookup(series, &matches);
-    auto took = std::chrono::steady_clock::now() - start;
-    result.micros.push_back(std::chrono::duration<double, std::micro>(took).count());
-    if (!status.ok()) {
-      ++result.errors;
-      report(Host(series) + ": " + status.message());
-    } else if (!matches) {
-      ++result.mismatches;
-      report(Host(series) + ": a wrong answer");
+  if (!what.empty() && path->reported++ < kMaxReportedMismatches) {
+    std::fprintf(stderr, "last_bench: %s: %s: %s\n", path->result.path.c_str(),
+                 Host(series).c_str(), what.c_str());
+  }
+}
+
+// The paths' lookups interleaved, one of each in turn (a path with fewer
+// lookups, evenly spread), so that whatever else the machine does meanwhile
+// (influxd compacting what was just written, another build) falls on every
+// path alike rather than on whichever ran at that moment.
+// REQUIRES: hosts.size() > every path's lookups + kWarmUps.
+void TimeInterleaved(const std::vector<int>& hosts, std::vector<Path>* paths) {
+  int most = 0;
+  for (Path& path : *paths) {
+    most = std::max(most, path.lookups);
+    for (int i = 0; i < kWarmUps; ++i) {
+      bool matches = false;
+      (void)path.lookup(hosts[hosts.size() - 1 - static_cast<size_t>(i)], &matches);
     }
   }
-  return result;
+  for (int i = 0; i < most; ++i) {
+    for (Path& path : *paths) {
+      int every = std::max(1, most / path.lookups);
+      if (i % every == 0 && std::ssize(path.result.micros) < path.lookups) {
+        TimeOne(&path, hosts[static_cast<size_t>(i)]);
+      }
+    }
+  }
 }
 
 LastValueQuery QueryOf(std::string_view database, std::optional<int> series) {
@@ -703,6 +727,9 @@ int Run(const BenchOptions& options) {
     std::printf("filled %d series x %d points into Redis and InfluxDB in %.1f s\n",
                 options.series, kPointsPerSeries,
                 std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    // influxd writes its WAL out and compacts after a burst of writes; the
+    // lookups would otherwise time that too.
+    std::this_thread::sleep_for(std::chrono::seconds(options.settle_seconds));
   }
 
   std::mt19937_64 random(kLookupSeed);
@@ -711,16 +738,23 @@ int Run(const BenchOptions& options) {
                                              kWarmUps));
   for (int& host : hosts) host = pick(random);
 
-  std::vector<PathResult> results;
-  results.push_back(TimePath("cache", hosts, options.lookups, [&](int s, bool* matches) {
+  std::vector<Path> paths;
+  auto add = [&paths](std::string name, int lookups, Lookup lookup) {
+    Path path;
+    path.result.path = std::move(name);
+    path.lookups = lookups;
+    path.lookup = std::move(lookup);
+    paths.push_back(std::move(path));
+  };
+  add("cache", options.lookups, [&](int s, bool* matches) {
     std::vector<LastValueRecord> records;
     Status status = LookupLastValues(servers.redis_client.get(), LastValueOptions().key_prefix,
                                      QueryOf(options.database, s), &records);
     *matches = records.size() == 1 && RecordMatches(records[0], s, data.latest(s));
     return status;
-  }));
+  });
   if (!options.cli.empty()) {
-    results.push_back(TimePath("cli", hosts, options.cli_lookups, [&](int s, bool* matches) {
+    add("cli", options.cli_lookups, [&](int s, bool* matches) {
       std::string out;
       int exit_status = 0;
       std::string tag = "host=";
@@ -733,24 +767,24 @@ int Run(const BenchOptions& options) {
       }
       *matches = Occurrences(out, "\n") == 1 && JsonRecordMatches(out, s, data.latest(s));
       return status;
-    }));
+    });
   }
-  results.push_back(TimePath("influx_library", hosts, options.lookups, [&](int s, bool* matches) {
+  add("influx_library", options.lookups, [&](int s, bool* matches) {
     std::vector<LastValueRecord> records;
     Status status =
         LookupLastValuesInInfluxDb(servers.influxdb, QueryOf(options.database, s), &records);
     *matches = records.size() == 1 && RecordMatches(records[0], s, data.latest(s));
     return status;
-  }));
-  results.push_back(TimePath("influx_last(*)", hosts, options.lookups, [&](int s, bool* matches) {
+  });
+  add("influx_last(*)", options.lookups, [&](int s, bool* matches) {
     HttpResponse response;
     Status status = QueryInfluxDb(&servers, LastStarStatement(s), &response);
     *matches = Occurrences(response.body, "\"name\":") == 1 &&
                LastStarMatches(response.body, s, data.latest(s));
     return status;
-  }));
+  });
   if (servers.inflowd_http) {
-    results.push_back(TimePath("inflowd_http", hosts, options.lookups, [&](int s, bool* matches) {
+    add("inflowd_http", options.lookups, [&](int s, bool* matches) {
       std::string request = "GET /last?measurement=";
       request.append(kMeasurement);
       request.append("&tag=host:");
@@ -765,21 +799,24 @@ int Run(const BenchOptions& options) {
       }
       *matches = JsonRecordMatches(response.body, s, data.latest(s));
       return status;
-    }));
+    });
   }
 
+  TimeInterleaved(hosts, &paths);
   std::printf("\n%d series; one series by its host tag, hosts drawn with seed %" PRIu64
-              ", %d untimed warm-ups per path\n",
+              ", %d untimed warm-ups per path,"
+              " the paths interleaved\n",
               options.series, kLookupSeed, kWarmUps);
-  std::printf("%-16s %8s %10s %10s %10s %12s %12s %9s\n", "path", "lookups", "p50_us", "p99_us",
-              "max_us", "p50_x_cache", "p99_x_cache", "wrong");
-  const PathResult& cache = results[0];
+  std::printf("%-16s %8s %10s %10s %10s %12s %12s %6s %6s\n", "path", "lookups", "p50_us",
+              "p99_us", "max_us", "p50_x_cache", "p99_x_cache", "wrong", "errors");
+  const PathResult& cache = paths[0].result;
   uint64_t wrong = 0;
-  for (const PathResult& r : results) {
-    std::printf("%-16s %8zu %10.1f %10.1f %10.1f %12.1f %12.1f %9" PRIu64 "\n", r.path.c_str(),
-                r.micros.size(), r.Percentile(0.50), r.Percentile(0.99), r.Max(),
+  for (const Path& path : paths) {
+    const PathResult& r = path.result;
+    std::printf("%-16s %8zu %10.1f %10.1f %10.1f %12.1f %12.1f %6" PRIu64 " %6" PRIu64 "\n",
+                r.path.c_str(), r.micros.size(), r.Percentile(0.50), r.Percentile(0.99), r.Max(),
                 r.Percentile(0.50) / cache.Percentile(0.50),
-                r.Percentile(0.99) / cache.Percentile(0.99), r.mismatches + r.errors);
+                r.Percentile(0.99) / cache.Percentile(0.99), r.mismatches, r.errors);
     wrong += r.mismatches + r.errors;
   }
   std::printf("\n");
@@ -815,6 +852,11 @@ int main(int argc, char** argv) {
                  "inflowd's HTTP listener, host:port, to time GET /last");
   app.add_flag("--skip-fill", options.skip_fill,
                "Do not write the points (an earlier run with the same --series did)");
+  app.add_option("--settle-seconds", options.settle_seconds,
+                 "Seconds to wait after filling, before the lookups (default 5)")
+      ->check(CLI::Range(0, 3600));
   CLI11_PARSE(app, argc, argv);
+  // Line by line, so that the table and the errors on stderr keep their order.
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);
   return inflow::bench::Run(options);
 }

@@ -209,8 +209,10 @@ bench_args=(--redis "redis://127.0.0.1:$redis_port/0" --influxdb "http://127.0.0
 
 echo "last-value lookups: $series series; Redis $(redis-server --version | awk '{ print $3 }')," \
   "$("$influxd" version | awk '{ print $1, $2 }'), $(nproc) CPUs shared by all"
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 status=0
 timeout "$kBenchTimeout" "$bench" "${bench_args[@]}" || status=$?
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 is_stopped "$inflowd_pid" && fail "inflowd died during the bench"
 is_stopped "$influxd_pid" && fail "influxd died during the bench"
 (( status == 0 )) || fail "inflow_last_bench exited with status $status"

@@ -15,7 +15,8 @@
 // script, EVALSHA pipelined), InfluxDB through POST /write.
 //
 // Then it times lookups of one series by its host tag, each a host drawn
-// from a fixed seed, on every path, the paths interleaved:
+// from a fixed seed, on every path, one path after the other (or, with
+// --interleave, the paths' lookups interleaved):
 //   cache           LookupLastValues over RedisClient (what `inflow last`
 //                   and an embedding program call), with the database:
 //                   three round trips (the catalog, SINTER, HGETALL)
@@ -111,6 +112,8 @@ struct BenchOptions {
   std::string inflowd_http;
   bool skip_fill = false;
   int settle_seconds = 5;
+  bool interleave = false;
+  bool fill_only = false;
 };
 
 // The latest point of a series: what every lookup of it must answer.
@@ -573,19 +576,34 @@ void TimeOne(Path* path, int series) {
   }
 }
 
-// The paths' lookups interleaved, one of each in turn (a path with fewer
-// lookups, evenly spread), so that whatever else the machine does meanwhile
-// (influxd compacting what was just written, another build) falls on every
-// path alike rather than on whichever ran at that moment.
+// The paths' lookups, after kWarmUps untimed ones each. Sequential (the
+// default): each path's lookups alone, so that one path's servers are not
+// busy while another is timed: on 2 CPUs, interleaved with InfluxDB's
+// queries (influxd works on after answering: its garbage collector) and
+// with `inflow last` processes, the cache's p50 measured 3x its p50 alone.
+// Interleaved: one of each path in turn (a path with fewer lookups evenly
+// spread), so that a load that comes and goes (another build) falls on
+// every path alike.
 // REQUIRES: hosts.size() > every path's lookups + kWarmUps.
-void TimeInterleaved(const std::vector<int>& hosts, std::vector<Path>* paths) {
+void TimePaths(const std::vector<int>& hosts, bool interleave, std::vector<Path>* paths) {
+  const bool sequential = !interleave;
   int most = 0;
   for (Path& path : *paths) {
     most = std::max(most, path.lookups);
-    for (int i = 0; i < kWarmUps; ++i) {
+    for (int i = 0; i < kWarmUps && !sequential; ++i) {
       bool matches = false;
       (void)path.lookup(hosts[hosts.size() - 1 - static_cast<size_t>(i)], &matches);
     }
+  }
+  if (sequential) {
+    for (Path& path : *paths) {
+      for (int i = 0; i < kWarmUps; ++i) {
+        bool matches = false;
+        (void)path.lookup(hosts[hosts.size() - 1 - static_cast<size_t>(i)], &matches);
+      }
+      for (int i = 0; i < path.lookups; ++i) TimeOne(&path, hosts[static_cast<size_t>(i)]);
+    }
+    return;
   }
   for (int i = 0; i < most; ++i) {
     for (Path& path : *paths) {
@@ -731,8 +749,10 @@ int Run(const BenchOptions& options) {
     std::printf("filled %d series x %d points into Redis and InfluxDB in %.1f s\n",
                 options.series, kPointsPerSeries,
                 std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-    // influxd writes its WAL out and compacts after a burst of writes; the
-    // lookups would otherwise time that too.
+    if (options.fill_only) return 0;
+    // influxd works on after a burst of writes (its WAL, compactions, its
+    // garbage collector); the lookups would otherwise time that too.
+    // last_bench.sh fills with --fill-only and waits until influxd is idle.
     std::this_thread::sleep_for(std::chrono::seconds(options.settle_seconds));
   }
 
@@ -815,11 +835,12 @@ int Run(const BenchOptions& options) {
     });
   }
 
-  TimeInterleaved(hosts, &paths);
+  TimePaths(hosts, options.interleave, &paths);
   std::printf("\n%d series; one series by its host tag, hosts drawn with seed %" PRIu64
               ", %d untimed warm-ups per path,"
-              " the paths interleaved\n",
-              options.series, kLookupSeed, kWarmUps);
+              " the paths %s\n",
+              options.series, kLookupSeed, kWarmUps,
+              options.interleave ? "interleaved" : "one after the other");
   std::printf("%-16s %8s %10s %10s %10s %12s %12s %6s %6s\n", "path", "lookups", "p50_us",
               "p99_us", "max_us", "p50_x_cache", "p99_x_cache", "wrong", "errors");
   const PathResult& cache = paths[0].result;
@@ -865,6 +886,9 @@ int main(int argc, char** argv) {
                  "inflowd's HTTP listener, host:port, to time GET /last");
   app.add_flag("--skip-fill", options.skip_fill,
                "Do not write the points (an earlier run with the same --series did)");
+  app.add_flag("--interleave", options.interleave,
+               "Interleave the paths' lookups (default: each path alone, one after the other)");
+  app.add_flag("--fill-only", options.fill_only, "Write the points, time nothing");
   app.add_option("--settle-seconds", options.settle_seconds,
                  "Seconds to wait after filling, before the lookups (default 5)")
       ->check(CLI::Range(0, 3600));

@@ -13,6 +13,8 @@
 # Environment, all optional:
 #   INFLOW_BENCH_LOOKUPS        timed lookups per path; default 2000
 #   INFLOW_BENCH_CLI_LOOKUPS    timed `inflow last` processes; default 200
+#   INFLOW_BENCH_INTERLEAVE=1   interleave the paths' lookups (default: each
+#                               path alone, one after the other)
 #   INFLOW_BENCH_INFLOWD_HTTP=1 also time GET /last on inflowd's HTTP listener
 #                               (inflowd is always started; without this its
 #                               /last is not asked)
@@ -49,11 +51,14 @@ done
 lookups=${INFLOW_BENCH_LOOKUPS:-2000}
 cli_lookups=${INFLOW_BENCH_CLI_LOOKUPS:-200}
 ask_inflowd=${INFLOW_BENCH_INFLOWD_HTTP:-0}
+interleave=${INFLOW_BENCH_INTERLEAVE:-0}
 keep=${INFLOW_BENCH_KEEP:-0}
 
 # Bounds on every wait, in seconds.
 readonly kStartTimeout=30   # each server answering
-readonly kBenchTimeout=3600 # the fill and every lookup
+readonly kFillTimeout=1800  # writing the points into both
+readonly kSettleTimeout=120 # after the fill, for influxd to be idle
+readonly kBenchTimeout=1800 # every lookup
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/inflow-last-bench.XXXXXX")
 pids=()
@@ -100,6 +105,18 @@ is_stopped() { ! kill -0 "$1" 2>/dev/null; }
 redis_up() { redis-cli -p "$1" ping >/dev/null 2>&1; }
 influxd_up() {
   [[ $(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://127.0.0.1:$1/ping") == 204 ]]
+}
+cpu_ticks() {  # utime + stime of process $1, all threads
+  local stat
+  stat=$(<"/proc/$1/stat")
+  awk '{ print $12 + $13 }' <<<"${stat##*) }"
+}
+# Whether process $1 used under 3 clock ticks (30 ms) of CPU in a second.
+is_idle() {
+  local before
+  before=$(cpu_ticks "$1")
+  sleep 1
+  (( $(cpu_ticks "$1") - before < 3 ))
 }
 ready_or_dead() { grep -qs "inflowd ready" "$1" || is_stopped "$2"; }  # $1: log, $2: pid
 
@@ -202,14 +219,25 @@ wait_until "$kStartTimeout" ready_or_dead "$tmp/inflowd.log" "$inflowd_pid" ||
   fail "inflowd not ready after ${kStartTimeout}s"
 is_stopped "$inflowd_pid" && fail "inflowd exited before it was ready"
 
-bench_args=(--redis "redis://127.0.0.1:$redis_port/0" --influxdb "http://127.0.0.1:$influx_port"
-  --db bench --series "$series" --lookups "$lookups" --cli-lookups "$cli_lookups"
+common_args=(--redis "redis://127.0.0.1:$redis_port/0" --influxdb "http://127.0.0.1:$influx_port"
+  --db bench --series "$series")
+bench_args=("${common_args[@]}" --skip-fill --lookups "$lookups" --cli-lookups "$cli_lookups"
   --cli "$inflow")
 [[ $ask_inflowd == 1 ]] && bench_args+=(--inflowd-http "127.0.0.1:$inflowd_port")
+[[ $interleave == 1 ]] && bench_args+=(--interleave)
 
 echo "last-value lookups: $series series; Redis $(redis-server --version | awk '{ print $3 }')," \
   "$("$influxd" version | awk '{ print $1, $2 }'), $(nproc) CPUs shared by all"
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+# The points first, then the lookups once influxd is done with them (its
+# WAL, compactions, garbage collection): timed right after the fill, every
+# path measured slower, the cache's p99 up to 30x.
+timeout "$kFillTimeout" "$bench" "${common_args[@]}" --fill-only ||
+  fail "inflow_last_bench could not fill the servers (status $?)"
+settle_start=$SECONDS
+wait_until "$kSettleTimeout" is_idle "$influxd_pid" ||
+  echo "last_bench: influxd still busy ${kSettleTimeout}s after the fill; timing anyway" >&2
+echo "influxd idle $(( SECONDS - settle_start ))s after the fill"
 status=0
 timeout "$kBenchTimeout" "$bench" "${bench_args[@]}" || status=$?
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

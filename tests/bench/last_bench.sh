@@ -57,7 +57,8 @@ keep=${INFLOW_BENCH_KEEP:-0}
 # Bounds on every wait, in seconds.
 readonly kStartTimeout=30   # each server answering
 readonly kFillTimeout=1800  # writing the points into both
-readonly kSettleTimeout=120 # after the fill, for influxd to be idle
+readonly kSettleTimeout=120 # after the fill, for influxd and Redis to be idle
+readonly kIdleSeconds=5     # idle that long in a row
 readonly kBenchTimeout=1800 # every lookup
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/inflow-last-bench.XXXXXX")
@@ -111,12 +112,18 @@ cpu_ticks() {  # utime + stime of process $1, all threads
   stat=$(<"/proc/$1/stat")
   awk '{ print $12 + $13 }' <<<"${stat##*) }"
 }
-# Whether process $1 used under 3 clock ticks (30 ms) of CPU in a second.
-is_idle() {
-  local before
-  before=$(cpu_ticks "$1")
-  sleep 1
-  (( $(cpu_ticks "$1") - before < 3 ))
+# Whether processes $@ each used under 3 clock ticks (30 ms) of CPU in each
+# of kIdleSeconds seconds in a row.
+are_idle() {
+  local second pid before=()
+  for (( second = 0; second < kIdleSeconds; ++second )); do
+    for pid in "$@"; do before+=("$(cpu_ticks "$pid")"); done
+    sleep 1
+    for pid in "$@"; do
+      (( $(cpu_ticks "$pid") - before[0] < 3 )) || return 1
+      before=("${before[@]:1}")
+    done
+  done
 }
 ready_or_dead() { grep -qs "inflowd ready" "$1" || is_stopped "$2"; }  # $1: log, $2: pid
 
@@ -235,9 +242,9 @@ echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 timeout "$kFillTimeout" "$bench" "${common_args[@]}" --fill-only ||
   fail "inflow_last_bench could not fill the servers (status $?)"
 settle_start=$SECONDS
-wait_until "$kSettleTimeout" is_idle "$influxd_pid" ||
-  echo "last_bench: influxd still busy ${kSettleTimeout}s after the fill; timing anyway" >&2
-echo "influxd idle $(( SECONDS - settle_start ))s after the fill"
+wait_until "$kSettleTimeout" are_idle "$influxd_pid" "$redis_pid" ||
+  echo "last_bench: influxd or Redis still busy ${kSettleTimeout}s after the fill; timing anyway" >&2
+echo "influxd and Redis idle for ${kIdleSeconds}s, $(( SECONDS - settle_start ))s after the fill"
 status=0
 timeout "$kBenchTimeout" "$bench" "${bench_args[@]}" || status=$?
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

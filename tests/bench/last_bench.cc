@@ -15,8 +15,8 @@
 // script, EVALSHA pipelined), InfluxDB through POST /write.
 //
 // Then it times lookups of one series by its host tag, each a host drawn
-// from a fixed seed, on every path, one path after the other (or, with
-// --interleave, the paths' lookups interleaved):
+// from a fixed seed, on every path, the paths in turn in blocks of --block
+// lookups:
 //   cache           LookupLastValues over RedisClient (what `inflow last`
 //                   and an embedding program call), with the database:
 //                   three round trips (the catalog, SINTER, HGETALL)
@@ -95,7 +95,7 @@ constexpr uint64_t kLookupSeed = 10;
 constexpr int64_t kFirstTimeNs = 1'700'000'000'000'000'000;
 constexpr int64_t kPointSpacingNs = 10'000'000'000;  // 10 s between a series' points
 constexpr size_t kLinesPerWrite = 5000;
-constexpr int kWarmUps = 10;  // per path, not timed
+constexpr int kBlockWarmUps = 2;  // untimed, before each block of a path's lookups
 constexpr size_t kMaxReportedMismatches = 5;
 // The whole measurement's answer from InfluxDB runs to tens of MiB.
 constexpr size_t kMaxBodyBytes = size_t{1} << 30;
@@ -112,7 +112,8 @@ struct BenchOptions {
   std::string inflowd_http;
   bool skip_fill = false;
   int settle_seconds = 5;
-  bool interleave = false;
+  int block = 100;
+  int pause_ms = 200;
   bool fill_only = false;
 };
 
@@ -576,41 +577,31 @@ void TimeOne(Path* path, int series) {
   }
 }
 
-// The paths' lookups, after kWarmUps untimed ones each. Sequential (the
-// default): each path's lookups alone, so that one path's servers are not
-// busy while another is timed: on 2 CPUs, interleaved with InfluxDB's
-// queries (influxd works on after answering: its garbage collector) and
-// with `inflow last` processes, the cache's p50 measured 3x its p50 alone.
-// Interleaved: one of each path in turn (a path with fewer lookups evenly
-// spread), so that a load that comes and goes (another build) falls on
-// every path alike.
-// REQUIRES: hosts.size() > every path's lookups + kWarmUps.
-void TimePaths(const std::vector<int>& hosts, bool interleave, std::vector<Path>* paths) {
-  const bool sequential = !interleave;
+// The paths' lookups in rounds: in each, every path in turn does a block
+// of its lookups (about `block` of the path with the most; as many rounds
+// for every path), each block after kBlockWarmUps untimed lookups.
+// Neither extreme measures well on a small shared machine: one path's
+// lookups all at once are at the mercy of a load that comes and goes
+// (another build: the same path measured 81 and 259 us p50 in two runs),
+// and one lookup of each in turn times each path amid the others' work
+// (influxd goes on after it answered, an `inflow last` process exits: the
+// cache's p50 measured 3x its p50 alone).
+// REQUIRES: hosts.size() > every path's lookups; block >= 1.
+void TimePaths(const std::vector<int>& hosts, int block, std::chrono::milliseconds pause,
+               std::vector<Path>* paths) {
   int most = 0;
-  for (Path& path : *paths) {
-    most = std::max(most, path.lookups);
-    for (int i = 0; i < kWarmUps && !sequential; ++i) {
-      bool matches = false;
-      (void)path.lookup(hosts[hosts.size() - 1 - static_cast<size_t>(i)], &matches);
-    }
-  }
-  if (sequential) {
+  for (const Path& path : *paths) most = std::max(most, path.lookups);
+  const int rounds = (most + block - 1) / block;
+  for (int round = 0; round < rounds; ++round) {
     for (Path& path : *paths) {
-      for (int i = 0; i < kWarmUps; ++i) {
+      const int per_round = (path.lookups + rounds - 1) / rounds;
+      const int end = std::min(path.lookups, (round + 1) * per_round);
+      std::this_thread::sleep_for(pause);
+      for (int i = 0; i < kBlockWarmUps; ++i) {
         bool matches = false;
         (void)path.lookup(hosts[hosts.size() - 1 - static_cast<size_t>(i)], &matches);
       }
-      for (int i = 0; i < path.lookups; ++i) TimeOne(&path, hosts[static_cast<size_t>(i)]);
-    }
-    return;
-  }
-  for (int i = 0; i < most; ++i) {
-    for (Path& path : *paths) {
-      int every = std::max(1, most / path.lookups);
-      if (i % every == 0 && std::ssize(path.result.micros) < path.lookups) {
-        TimeOne(&path, hosts[static_cast<size_t>(i)]);
-      }
+      for (int i = round * per_round; i < end; ++i) TimeOne(&path, hosts[static_cast<size_t>(i)]);
     }
   }
 }
@@ -759,7 +750,7 @@ int Run(const BenchOptions& options) {
   std::mt19937_64 random(kLookupSeed);
   std::uniform_int_distribution<int> pick(0, options.series - 1);
   std::vector<int> hosts(static_cast<size_t>(std::max(options.lookups, options.cli_lookups) +
-                                             kWarmUps));
+                                             kBlockWarmUps));
   for (int& host : hosts) host = pick(random);
 
   std::vector<Path> paths;
@@ -835,12 +826,11 @@ int Run(const BenchOptions& options) {
     });
   }
 
-  TimePaths(hosts, options.interleave, &paths);
+  TimePaths(hosts, options.block, std::chrono::milliseconds(options.pause_ms), &paths);
   std::printf("\n%d series; one series by its host tag, hosts drawn with seed %" PRIu64
-              ", %d untimed warm-ups per path,"
-              " the paths %s\n",
-              options.series, kLookupSeed, kWarmUps,
-              options.interleave ? "interleaved" : "one after the other");
+"; the paths in turn, blocks of %d lookups,"
+              " each after a %d ms pause and %d untimed\n",
+              options.series, kLookupSeed, options.block, options.pause_ms, kBlockWarmUps);
   std::printf("%-16s %8s %10s %10s %10s %12s %12s %6s %6s\n", "path", "lookups", "p50_us",
               "p99_us", "max_us", "p50_x_cache", "p99_x_cache", "wrong", "errors");
   const PathResult& cache = paths[0].result;
@@ -886,8 +876,14 @@ int main(int argc, char** argv) {
                  "inflowd's HTTP listener, host:port, to time GET /last");
   app.add_flag("--skip-fill", options.skip_fill,
                "Do not write the points (an earlier run with the same --series did)");
-  app.add_flag("--interleave", options.interleave,
-               "Interleave the paths' lookups (default: each path alone, one after the other)");
+  app.add_option("--block", options.block,
+                 "Lookups of a path in a row before the next path's (default 100; 1: one of "
+                 "each in turn)")
+      ->check(CLI::Range(1, 1'000'000));
+  app.add_option("--pause-ms", options.pause_ms,
+                 "Milliseconds of nothing before each block, for the servers to finish what "
+                 "the last block left them (default 200)")
+      ->check(CLI::Range(0, 60'000));
   app.add_flag("--fill-only", options.fill_only, "Write the points, time nothing");
   app.add_option("--settle-seconds", options.settle_seconds,
                  "Seconds to wait after filling, before the lookups (default 5)")

@@ -13,8 +13,8 @@
 # Environment, all optional:
 #   INFLOW_BENCH_LOOKUPS        timed lookups per path; default 2000
 #   INFLOW_BENCH_CLI_LOOKUPS    timed `inflow last` processes; default 200
-#   INFLOW_BENCH_INTERLEAVE=1   interleave the paths' lookups (default: each
-#                               path alone, one after the other)
+#   INFLOW_BENCH_BLOCK          lookups of a path in a row before the next
+#                               path's; default 100 (1: one of each in turn)
 #   INFLOW_BENCH_INFLOWD_HTTP=1 also time GET /last on inflowd's HTTP listener
 #                               (inflowd is always started; without this its
 #                               /last is not asked)
@@ -51,7 +51,7 @@ done
 lookups=${INFLOW_BENCH_LOOKUPS:-2000}
 cli_lookups=${INFLOW_BENCH_CLI_LOOKUPS:-200}
 ask_inflowd=${INFLOW_BENCH_INFLOWD_HTTP:-0}
-interleave=${INFLOW_BENCH_INTERLEAVE:-0}
+block=${INFLOW_BENCH_BLOCK:-100}
 keep=${INFLOW_BENCH_KEEP:-0}
 
 # Bounds on every wait, in seconds.
@@ -229,9 +229,8 @@ is_stopped "$inflowd_pid" && fail "inflowd exited before it was ready"
 common_args=(--redis "redis://127.0.0.1:$redis_port/0" --influxdb "http://127.0.0.1:$influx_port"
   --db bench --series "$series")
 bench_args=("${common_args[@]}" --skip-fill --lookups "$lookups" --cli-lookups "$cli_lookups"
-  --cli "$inflow")
+  --cli "$inflow" --block "$block")
 [[ $ask_inflowd == 1 ]] && bench_args+=(--inflowd-http "127.0.0.1:$inflowd_port")
-[[ $interleave == 1 ]] && bench_args+=(--interleave)
 
 echo "last-value lookups: $series series; Redis $(redis-server --version | awk '{ print $3 }')," \
   "$("$influxd" version | awk '{ print $1, $2 }'), $(nproc) CPUs shared by all"

@@ -249,4 +249,10 @@ timeout "$kBenchTimeout" "$bench" "${bench_args[@]}" || status=$?
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 is_stopped "$inflowd_pid" && fail "inflowd died during the bench"
 is_stopped "$influxd_pid" && fail "influxd died during the bench"
+# 1: the bench ran to its end and printed what was wrong; the servers' logs
+# matter only when it could not.
+if (( status == 1 )); then
+  echo "last_bench: FAILED: wrong answers or errors (above)" >&2
+  exit 1
+fi
 (( status == 0 )) || fail "inflow_last_bench exited with status $status"

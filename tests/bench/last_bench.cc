@@ -5,7 +5,9 @@
 //
 //   inflow_last_bench --redis redis://127.0.0.1:6379/0 --influxdb http://127.0.0.1:8086
 //                     --db bench [--series 100000] [--lookups 2000] [--cli BUILD/inflow]
-//                     [--inflowd-http 127.0.0.1:PORT] [--skip-fill]
+//                     [--inflowd-http 127.0.0.1:PORT] [--skip-fill | --fill-only]
+//
+// (--help lists the rest: --cli-lookups, --block, --pause-ms, --settle-seconds.)
 //
 // It fills both with the same points (unless --skip-fill): measurement m,
 // tags host=h0..h<series-1> and region=r0..r9, fields value (float) and
@@ -23,16 +25,18 @@
 //   cache_rp        the same with the retention policy too: two
 //   cli             BUILD/inflow last ... as a process, fork/exec to exit
 //   influx_library  LookupLastValuesInInfluxDb (`inflow last`'s fallback:
-//                   up to three POST /query rounds, each on a new
-//                   connection)
+//                   three POST /query rounds, the retention policies, the
+//                   field keys, a SELECT last per field, on a connection
+//                   and a loop of its own per lookup)
 //   influx_last(*)  SELECT last(*) FROM m WHERE host='hX' GROUP BY *, one
 //                   POST /query on a kept connection: what users compare with
 //   inflowd_http    GET /last on inflowd's HTTP listener (with --inflowd-http)
 // and, once each, the lookup of all the measurement's series from the cache
 // and from InfluxDB, in seconds.
 //
-// Every answer is checked against the values written: a wrong answer is
-// counted, printed (the first few), and makes the exit status 1. The
+// Every answer is checked against the values written: a wrong answer or
+// an error is counted, printed (the first few), and makes the exit status
+// 1 (2: a usage error). The
 // InfluxDB server must accept `series` values of one tag: InfluxDB 1.x's
 // max-values-per-tag is 100,000 by default (the script sets it to 0).
 
@@ -878,7 +882,7 @@ int Run(const BenchOptions& options) {
   std::printf("\n");
   wrong += TimeWholeMeasurement(data, options, &servers);
   if (wrong > 0) {
-    std::fprintf(stderr, "last_bench: FAILED: %" PRIu64 " wrong answers or errors\n", wrong);
+    std::fprintf(stderr, "last_bench: FAILED: wrong answers or errors: %" PRIu64 "\n", wrong);
     return 1;
   }
   return 0;

@@ -103,7 +103,7 @@ wait_until() {
 }
 
 is_stopped() { ! kill -0 "$1" 2>/dev/null; }
-redis_up() { redis-cli -p "$1" ping >/dev/null 2>&1; }
+redis_up() { timeout 2 redis-cli -p "$1" ping >/dev/null 2>&1; }
 influxd_up() {
   [[ $(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://127.0.0.1:$1/ping") == 204 ]]
 }

@@ -33,7 +33,9 @@ uint64_t Milliseconds(std::chrono::nanoseconds duration) {
 }  // namespace
 
 InfluxConnection::InfluxConnection(uv_loop_t* loop, const InfluxEndpoint* endpoint)
-    : loop_(loop), endpoint_(endpoint) {
+    : loop_(loop),
+      endpoint_(endpoint),
+      parser_(HttpResponseParser::kDefaultMaxHeaderBytes, endpoint->max_answer_bytes) {
   uv_timer_init(loop_, &timer_.handle);
   timer_.handle.data = this;
   handles_.Adopt(&timer_);

@@ -5,6 +5,7 @@
 
 #include <uv.h>
 
+#include <algorithm>
 #include <optional>
 #include <string>
 #include <vector>
@@ -16,6 +17,11 @@
 #include "inflow/redis_client.h"
 
 namespace inflow {
+namespace {
+
+constexpr size_t kMaxQueryAnswerBytes = size_t{1} << 30;
+
+}  // namespace
 
 Status LookupLastValues(RedisClient* client, std::string_view key_prefix,
                         const LastValueQuery& query, std::vector<LastValueRecord>* records) {
@@ -40,6 +46,9 @@ Status LookupLastValuesInInfluxDb(const InfluxEndpoint& endpoint, const LastValu
   if (!query.database) return Status::Error("InfluxDB: a database is needed");
   InfluxEndpoint on_database = endpoint;
   on_database.database = *query.database;
+  // Every series of a measurement can be asked for: 100,000 series answer
+  // in some 13 MB per field.
+  on_database.max_answer_bytes = std::max(endpoint.max_answer_bytes, kMaxQueryAnswerBytes);
   uv_loop_t loop;
   if (int rc = uv_loop_init(&loop); rc < 0) {
     return Status::Error(std::string("cannot start an event loop: ") + uv_strerror(rc));

@@ -27,6 +27,9 @@ struct InfluxEndpoint {
   std::string database;
   // How long one request may wait for its answer.
   std::chrono::nanoseconds request_timeout = std::chrono::seconds(10);
+  // The largest answer body taken: a write's answer is small, a query's
+  // (every series of a measurement) may not be.
+  size_t max_answer_bytes = HttpResponseParser::kDefaultMaxBodyBytes;
 };
 
 // Appends to *out an HTTP/1.1 request `POST /write?db=&rp=&precision=ns`

@@ -24,7 +24,7 @@ void AppendFieldsObject(const std::vector<Field>& fields, std::string* out) {
     if (i > 0) out->push_back(',');
     AppendJsonString(fields[i].name, out);
     out->push_back(':');
-    out->append(fields[i].json);
+    fields[i].AppendJson(out);
   }
   out->push_back('}');
 }
@@ -42,6 +42,10 @@ Status CheckLastValueOptions(const LastValueOptions& options) {
   }
   if (options.max_pending_series < 1) return Status::Error("max_pending_series must be >= 1");
   return Status::Ok();
+}
+
+void LastValueBuffer::Field::AppendJson(std::string* out) const {
+  AppendFieldJson(FieldView{.key = {}, .value = value, .type = type}, out);
 }
 
 LastValueBuffer::LastValueBuffer(LastValueOptions options) : options_(std::move(options)) {}
@@ -76,14 +80,14 @@ LastValueBuffer::AddResult LastValueBuffer::Add(const SeriesIdentity& series,
     auto f = std::find_if(s.fields.begin(), s.fields.end(),
                           [&](const Field& p) { return p.name == name; });
     if (f == s.fields.end()) {
-      s.fields.push_back(Field{std::string(name), {}, time_ns});
+      s.fields.push_back(Field{std::string(name), {}, field.type, time_ns});
       f = s.fields.end() - 1;
     } else if (time_ns < f->time_ns) {
       continue;
     }
     f->time_ns = time_ns;
-    f->json.clear();
-    AppendFieldJson(field, &f->json);
+    f->value.assign(field.value);
+    f->type = field.type;
   }
   if (options_.keep_last > 1) MergeRecent(&s, fields, time_ns);
   return AddResult::kTaken;
@@ -137,11 +141,11 @@ void LastValueBuffer::MergeRecent(Series* series, std::span<const FieldView> fie
     auto f = std::find_if(pos->fields.begin(), pos->fields.end(),
                           [&](const Field& p) { return p.name == name; });
     if (f == pos->fields.end()) {
-      pos->fields.push_back(Field{std::string(name), {}, time_ns});
+      pos->fields.push_back(Field{std::string(name), {}, field.type, time_ns});
       f = pos->fields.end() - 1;
     }
-    f->json.clear();
-    AppendFieldJson(field, &f->json);
+    f->value.assign(field.value);
+    f->type = field.type;
   }
   if (recent.size() > keep) recent.pop_back();
 }
@@ -162,7 +166,8 @@ LastValueUpdate LastValueBuffer::MakeUpdate(Series* s) const {
   args.push_back(std::to_string(s->fields.size()));
   for (Field& f : s->fields) {
     args.push_back(std::move(f.name));
-    args.push_back(std::move(f.json));
+    args.emplace_back();
+    f.AppendJson(&args.back());
     args.emplace_back();
     AppendTimeText(f.time_ns, &args.back());
   }

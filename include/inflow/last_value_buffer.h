@@ -14,8 +14,9 @@
 // series already pending keep coalescing. Its memory: per pending series
 // about 300 bytes of bookkeeping, plus 2x its Redis key (prefix, database,
 // retention policy, series key), its index key, a tag index key per tag,
-// its measurement and tags as JSON, and per field its unescaped name, its value as JSON and 48
-// bytes; with keep_last > 1, up to keep_last points of fields more. All
+// its measurement and tags as JSON, and per field its unescaped name, its
+// value as written and 48 bytes; with keep_last > 1, up to keep_last points
+// of fields more. All
 // strings are owned by the buffer; nothing refers to the added point after
 // Add returns.
 //
@@ -96,10 +97,16 @@ class LastValueBuffer {
   const LastValueOptions& options() const { return options_; }
 
  private:
+  // A field's value is kept as written, and written as JSON only when
+  // taken: of the many points a series may get between two flushes, only
+  // the last of each field is decoded and encoded.
   struct Field {
-    std::string name;  // unescaped
-    std::string json;
+    std::string name;   // unescaped
+    std::string value;  // as written (FieldView::value)
+    FieldType type;
     int64_t time_ns;
+
+    void AppendJson(std::string* out) const;
   };
   struct RecentPoint {
     int64_t time_ns;

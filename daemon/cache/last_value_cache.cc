@@ -6,7 +6,6 @@
 
 #include "cache/connection_options.h"
 #include "inflow/last_value_script.h"
-#include "inflow/line_writer.h"
 
 namespace inflow::daemon {
 namespace {
@@ -29,9 +28,6 @@ LastValueCache::LastValueCache(uv_loop_t* loop, const Config& config)
       database_(config.influxdb.database),
       flush_interval_(config.redis.flush_interval),
       buffer_(config.redis.cache),
-      parser_(ParserOptions{.precision = Precision::kNanoseconds,
-                            .max_line_bytes = size_t{1} << 30,
-                            .allow_unsigned = true}),
       connection_(loop, ConnectionOptions(config.redis),
                   [this](bool up, const Status& why) { OnState(up, why); }),
       state_log_(3, std::chrono::seconds(10)),
@@ -56,37 +52,67 @@ void LastValueCache::Start() {
   connection_.Start();
 }
 
-void LastValueCache::Stage(const AcceptedPoint& point) {
-  if (stopping_) return;
-  staged_[point.session()].append(point.line());
+LastValueCache::Part LastValueCache::Staged::Put(std::string_view part) {
+  Part placed{static_cast<uint32_t>(text.size()), static_cast<uint32_t>(part.size())};
+  text.append(part);
+  return placed;
 }
 
-void LastValueCache::Discarded(size_t session) { staged_[session].clear(); }
+void LastValueCache::Staged::Clear() {
+  text.clear();
+  points.clear();
+  tags.clear();
+  fields.clear();
+}
 
-// The staged lines are parsed again here, rather than kept as parsed: the
-// parsed views live only during Stage, and most reads are admitted, so
-// copying the routed line (its routing tag already out, its time in ns) is
-// the cheapest way to hold them.
+// The point is copied as parsed, so that Admitted need not parse it again:
+// its series key (which the intake makes once), measurement, tags but the
+// routing tag, and fields.
+void LastValueCache::Stage(const AcceptedPoint& point) {
+  if (stopping_) return;
+  Staged& staged = staged_[point.session()];
+  const PointView& p = point.point();
+  StagedPoint sp{};
+  sp.series_key = staged.Put(point.series_key());
+  sp.measurement = staged.Put(p.measurement);
+  for (const TagView& tag : p.tags) {
+    if (&tag == point.routing_tag()) continue;
+    staged.tags.emplace_back(staged.Put(tag.key), staged.Put(tag.value));
+  }
+  for (const FieldView& field : p.fields) {
+    staged.fields.push_back(StagedField{staged.Put(field.key), staged.Put(field.value), field.type});
+  }
+  sp.tags_end = static_cast<uint32_t>(staged.tags.size());
+  sp.fields_end = static_cast<uint32_t>(staged.fields.size());
+  sp.time_ns = point.timestamp_ns();
+  staged.points.push_back(sp);
+}
+
+void LastValueCache::Discarded(size_t session) { staged_[session].Clear(); }
+
 void LastValueCache::Admitted(size_t session) {
-  std::string& lines = staged_[session];
-  std::string_view input = lines;
-  while (!input.empty()) {
-    size_t consumed = 0;
-    size_t newlines = 0;
-    ParseStatus status = parser_.Parse(input, true, &consumed, &newlines);
-    input.remove_prefix(consumed);
-    if (status != ParseStatus::kPoint) continue;  // not reached: the intake wrote these lines
-    const PointView& point = parser_.point();
-    series_key_.clear();
-    AppendSeriesKey(point, &series_key_);
+  Staged& staged = staged_[session];
+  uint32_t tag = 0;
+  uint32_t field = 0;
+  for (const StagedPoint& sp : staged.points) {
+    tag_views_.clear();
+    for (; tag < sp.tags_end; ++tag) {
+      tag_views_.push_back(TagView{.key = staged.View(staged.tags[tag].first),
+                                   .value = staged.View(staged.tags[tag].second)});
+    }
+    field_views_.clear();
+    for (; field < sp.fields_end; ++field) {
+      const StagedField& f = staged.fields[field];
+      field_views_.push_back(
+          FieldView{.key = staged.View(f.key), .value = staged.View(f.value), .type = f.type});
+    }
     SeriesIdentity identity{.database = database_,
                             .retention_policy = retention_policies_[session],
-                            .series_key = series_key_,
-                            .measurement = point.measurement,
-                            .tags = point.tags,
+                            .series_key = staged.View(sp.series_key),
+                            .measurement = staged.View(sp.measurement),
+                            .tags = tag_views_,
                             .left_out = nullptr};
-    if (buffer_.Add(identity, point.fields, point.timestamp_ns.value_or(0)) ==
-        LastValueBuffer::AddResult::kTaken) {
+    if (buffer_.Add(identity, field_views_, sp.time_ns) == LastValueBuffer::AddResult::kTaken) {
       ++stats_.points_cached;
     } else {
       ++stats_.points_left_out;
@@ -98,7 +124,7 @@ void LastValueCache::Admitted(size_t session) {
       }
     }
   }
-  lines.clear();
+  staged.Clear();
   ArmFlush();
 }
 
@@ -223,7 +249,7 @@ void LastValueCache::Stop() {
   if (stopping_) return;
   stopping_ = true;
   uv_timer_stop(&flush_timer_.handle);
-  for (std::string& lines : staged_) lines.clear();
+  for (Staged& staged : staged_) staged.Clear();
   if (awaited_ > 0) return;  // FlushDone goes on
   if (connection_.up()) {
     Flush();

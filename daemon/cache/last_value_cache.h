@@ -34,13 +34,15 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "config/config.h"
 #include "inflow/clock.h"
 #include "inflow/handle_set.h"
 #include "inflow/last_value_buffer.h"
-#include "inflow/line_parser.h"
+#include "inflow/point.h"
 #include "inflow/redis_connection.h"
 #include "log_rate_limiter.h"
 #include "point_output.h"
@@ -92,11 +94,41 @@ class LastValueCache : public PointOutput {
   std::string database_;
   std::vector<std::string> retention_policies_;  // by session
   std::chrono::nanoseconds flush_interval_;
+  // The points of a session staged by the read under way, as parsed, their
+  // text copied into `text` (the parsed views live only during Stage): the
+  // parts are offsets into it, so that it may grow.
+  struct Part {
+    uint32_t offset;
+    uint32_t size;
+  };
+  struct StagedPoint {
+    Part series_key;
+    Part measurement;
+    uint32_t tags_end;    // into tags: this point's run ends here
+    uint32_t fields_end;  // into fields
+    int64_t time_ns;
+  };
+  struct StagedField {
+    Part key;
+    Part value;
+    FieldType type;
+  };
+  struct Staged {
+    std::string text;
+    std::vector<StagedPoint> points;
+    std::vector<std::pair<Part, Part>> tags;
+    std::vector<StagedField> fields;
+
+    Part Put(std::string_view part);
+    std::string_view View(Part part) const { return {text.data() + part.offset, part.size}; }
+    void Clear();
+  };
+
   LastValueBuffer buffer_;
-  LineParser parser_;
-  std::string series_key_;
-  // The routed lines of each session's points staged by the read under way.
-  std::vector<std::string> staged_;
+  std::vector<Staged> staged_;  // by session
+  // Views of one staged point, rebuilt for each Add.
+  std::vector<TagView> tag_views_;
+  std::vector<FieldView> field_views_;
   RedisConnection connection_;
   bool script_loaded_ = false;  // on this connection
   // The flush in flight (or failed in part: the updates to send again).

@@ -65,6 +65,10 @@ class AcceptedPoint {
   // its timestamp in the listener's precision.
   const PointView& point() const { return point_; }
 
+  // The tag of point() that routed it (left out of its line and its series
+  // key), or null.
+  const TagView* routing_tag() const { return routing_tag_; }
+
   // Its time in nanoseconds since the epoch: its own, or when it was received.
   int64_t timestamp_ns() const { return point_.timestamp_ns.value_or(received_ns_); }
 

@@ -15,9 +15,8 @@
 #   INFLOW_BENCH_CLI_LOOKUPS    timed `inflow last` processes; default 200
 #   INFLOW_BENCH_BLOCK          lookups of a path in a row before the next
 #                               path's; default 100 (1: one of each in turn)
-#   INFLOW_BENCH_INFLOWD_HTTP=1 also time GET /last on inflowd's HTTP listener
-#                               (inflowd is always started; without this its
-#                               /last is not asked)
+#   INFLOW_BENCH_INFLOWD_HTTP=0 leave out GET /last on inflowd's HTTP
+#                               listener (timed by default)
 #   INFLOW_INFLUXD              the influxd binary; default /usr/bin/influxd
 #   INFLOW_BENCH_KEEP=1         keep the temporary folder (configs, logs) and print its path
 #
@@ -50,7 +49,7 @@ done
 
 lookups=${INFLOW_BENCH_LOOKUPS:-2000}
 cli_lookups=${INFLOW_BENCH_CLI_LOOKUPS:-200}
-ask_inflowd=${INFLOW_BENCH_INFLOWD_HTTP:-0}
+ask_inflowd=${INFLOW_BENCH_INFLOWD_HTTP:-1}
 block=${INFLOW_BENCH_BLOCK:-100}
 keep=${INFLOW_BENCH_KEEP:-0}
 

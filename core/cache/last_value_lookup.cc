@@ -196,6 +196,7 @@ struct LastValueLookup::State {
   std::string prefix;
   LastValueQuery query;
   Phase phase = Phase::kCatalog;
+  std::optional<LastValueCatalog> catalog_read;
   std::vector<Place> places;
   std::vector<Read> reads;
   size_t next_read = 0;
@@ -226,7 +227,7 @@ struct LastValueLookup::State {
 
   Status OnCatalog(const RedisValue& reply) {
     if (reply.kind != RedisValue::Kind::kArray) return Status::Error("not an array");
-    std::vector<std::pair<std::string, std::string>> found;
+    LastValueCatalog read;
     for (const RedisValue& member : reply.elements) {
       std::string database;
       std::string retention_policy;
@@ -235,17 +236,22 @@ struct LastValueLookup::State {
           !ParseLastValueCatalogMember(member.text, &database, &retention_policy)) {
         continue;
       }
+      read.emplace_back(std::move(database), std::move(retention_policy));
+    }
+    std::sort(read.begin(), read.end());
+    UseCatalog(read);
+    catalog_read = std::move(read);
+    return Status::Ok();
+  }
+
+  // The places of `catalog` the query asks for; then the find phase.
+  void UseCatalog(const LastValueCatalog& catalog) {
+    for (const auto& [database, retention_policy] : catalog) {
       if (query.database && *query.database != database) continue;
       if (query.retention_policy && *query.retention_policy != retention_policy) continue;
-      found.emplace_back(std::move(database), std::move(retention_policy));
-    }
-    std::sort(found.begin(), found.end());
-    for (auto& [database, retention_policy] : found) {
-      places.push_back(Place{.database = std::move(database),
-                             .retention_policy = std::move(retention_policy)});
+      places.push_back(Place{.database = database, .retention_policy = retention_policy});
     }
     phase = places.empty() ? Phase::kDone : Phase::kFind;
-    return Status::Ok();
   }
 
   static Status AddMembers(const RedisValue& members, std::set<std::string>* keys) {
@@ -361,7 +367,17 @@ LastValueLookup::LastValueLookup(std::string key_prefix, LastValueQuery query)
   }
 }
 
+LastValueLookup::LastValueLookup(std::string key_prefix, LastValueQuery query,
+                                 const LastValueCatalog& catalog)
+    : LastValueLookup(std::move(key_prefix), std::move(query)) {
+  if (state_->phase == State::Phase::kCatalog) state_->UseCatalog(catalog);
+}
+
 LastValueLookup::~LastValueLookup() = default;
+
+const std::optional<LastValueCatalog>& LastValueLookup::catalog_read() const {
+  return state_->catalog_read;
+}
 
 std::vector<std::vector<std::string>> LastValueLookup::Commands() {
   State& s = *state_;

@@ -13,12 +13,20 @@ namespace inflow::daemon {
 struct LastValueReader::Run {
   Run(std::string prefix, LastValueQuery query, Done on_done)
       : lookup(std::move(prefix), std::move(query)), done(std::move(on_done)) {}
+  // On a kept catalog: `query` is kept too, to look again with the catalog
+  // read afresh if nothing is found (the series may be in a place new to
+  // the cache).
+  Run(std::string prefix, LastValueQuery query, const LastValueCatalog& catalog, Done on_done)
+      : lookup(std::move(prefix), query, catalog),
+        done(std::move(on_done)),
+        again(std::move(query)) {}
 
   LastValueLookup lookup;
   Done done;
   std::vector<RedisValue> replies;  // of the round in flight, in order
   size_t awaited = 0;
   Status failure;  // the first command of the round that got no answer
+  std::optional<LastValueQuery> again;
 };
 
 LastValueReader::LastValueReader(uv_loop_t* loop, const Config& config)
@@ -61,13 +69,17 @@ void LastValueReader::Lookup(LastValueQuery query, Done done) {
     Later(std::move(done), NotConnected());
     return;
   }
-  auto* run = new Run(key_prefix_, std::move(query), std::move(done));
+  const bool catalog_fresh =
+      catalog_read_at_ && uv_now(loop_) - *catalog_read_at_ < kCatalogLifetimeMs;
+  auto* run = catalog_fresh ? new Run(key_prefix_, std::move(query), catalog_, std::move(done))
+                            : new Run(key_prefix_, std::move(query), std::move(done));
   runs_.insert(run);
   SendRound(run);
 }
 
-// A lookup is never done before its first round (it always reads the
-// catalog or finds series first), so Finish is not reached from Lookup.
+// A lookup is done before its first round only on a kept catalog with no
+// place for it; Finish then looks again, reading the catalog, so `done` is
+// still never called from Lookup.
 void LastValueReader::SendRound(Run* run) {
   if (run->lookup.done()) {
     Finish(run, Status::Ok());
@@ -120,7 +132,21 @@ void LastValueReader::Finish(Run* run, Status status) {
   runs_.erase(run);
   std::unique_ptr<Run> owned(run);
   std::vector<LastValueRecord> records;
-  if (status.ok()) records = run->lookup.TakeRecords();
+  if (status.ok()) {
+    records = run->lookup.TakeRecords();
+    if (records.empty() && run->again && !closed_) {
+      // Nothing in the places the kept catalog knew: once more, reading it.
+      auto* fresh = new Run(key_prefix_, std::move(*run->again), std::move(run->done));
+      owned.reset();
+      runs_.insert(fresh);
+      SendRound(fresh);
+      return;
+    }
+    if (run->lookup.catalog_read()) {
+      catalog_ = *run->lookup.catalog_read();
+      catalog_read_at_ = uv_now(loop_);
+    }
+  }
   Done done = std::move(run->done);
   owned.reset();
   done(std::move(status), std::move(records));

@@ -27,6 +27,7 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_set>
 #include <vector>
@@ -47,6 +48,13 @@ class LastValueReader {
 
   // Lookups running at once, beyond which Lookup refuses.
   static constexpr size_t kMaxLookups = 64;
+
+  // How long a catalog read (the databases and retention policies the
+  // cache holds) serves later lookups: one that names no retention policy
+  // then takes two round trips, not three. One that finds nothing so looks
+  // again, reading the catalog; a retention policy new to the cache may be
+  // missing for this long from answers that found others.
+  static constexpr uint64_t kCatalogLifetimeMs = 1000;
 
   // Reads under config.redis.cache.key_prefix, on config.redis.address.
   // REQUIRES: config.redis.enabled.
@@ -91,6 +99,10 @@ class LastValueReader {
   RedisConnection connection_;
   // Why the connection is down, for the lookups refused meanwhile.
   Status down_why_;
+  // The catalog the last lookup that read it found, reused for
+  // kCatalogLifetime (uv_now ms) to save lookups a round trip.
+  LastValueCatalog catalog_;
+  std::optional<uint64_t> catalog_read_at_;
   std::unordered_set<Run*> runs_;  // owned: freed by Finish
   // Lookups done before they ran, their `done` to be called from the loop.
   std::deque<std::pair<Done, Status>> later_;

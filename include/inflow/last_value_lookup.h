@@ -87,10 +87,18 @@ struct LastValueRecord {
 // with "recent":[...] after "field_times" when the record has any.
 std::string FormatLastValueRecord(const LastValueRecord& record);
 
+// The databases and retention policies the cache holds (its catalog set),
+// sorted.
+using LastValueCatalog = std::vector<std::pair<std::string, std::string>>;
+
 class LastValueLookup {
  public:
   // REQUIRES: CheckLastValueQuery(query).ok().
   LastValueLookup(std::string key_prefix, LastValueQuery query);
+  // As above, with the catalog known (read by an earlier lookup a moment
+  // ago: catalog_read()), so that it is not read again: one round fewer.
+  // A database or retention policy the cache gained since is not seen.
+  LastValueLookup(std::string key_prefix, LastValueQuery query, const LastValueCatalog& catalog);
   ~LastValueLookup();
 
   // The commands to send next, each an argv, to be sent pipelined; empty
@@ -103,6 +111,10 @@ class LastValueLookup {
   Status OnReplies(std::span<const RedisValue> replies);
 
   bool done() const;
+
+  // The catalog, when this lookup read it (the query named no database or
+  // no retention policy, and no catalog was given); else nullopt.
+  const std::optional<LastValueCatalog>& catalog_read() const;
 
   // The matching series, sorted by database, retention policy and series
   // key. REQUIRES: done().

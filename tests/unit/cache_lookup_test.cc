@@ -230,6 +230,35 @@ TEST(CacheLookupTest, WithoutPolicyReadsTheCatalogAndKeepsTheQuerysDatabase) {
   EXPECT_EQ(records[1].retention_policy, "rp");
 }
 
+TEST(CacheLookupTest, TheCatalogReadIsGivenBackAndAGivenCatalogIsNotRead) {
+  LastValueQuery query = Query("db", std::nullopt);
+  query.tags = {{"host", "h1"}};
+  LastValueLookup first("p:", query);
+  Round(&first, {{"SMEMBERS", "p:catalog"}},
+        {Strings({"2:zz:2:rp", "2:db:7:autogen", "garbage", "2:db:2:rp"})});
+  Round(&first,
+        {{"SINTER", "p:tag:2:db:7:autogen:1:m:4:host:h1"},
+         {"SINTER", "p:tag:2:db:2:rp:1:m:4:host:h1"}},
+        {Strings({}), Strings({})});
+  ASSERT_TRUE(first.done());
+  // Every member of the cache's form, whatever the query asked, sorted.
+  const LastValueCatalog expected = {{"db", "autogen"}, {"db", "rp"}, {"zz", "rp"}};
+  ASSERT_TRUE(first.catalog_read().has_value());
+  EXPECT_EQ(*first.catalog_read(), expected);
+  // Given it, the next lookup starts with the series, filtered by its query.
+  LastValueLookup second("p:", query, expected);
+  Round(&second,
+        {{"SINTER", "p:tag:2:db:7:autogen:1:m:4:host:h1"},
+         {"SINTER", "p:tag:2:db:2:rp:1:m:4:host:h1"}},
+        {Strings({}), Strings({})});
+  ASSERT_TRUE(second.done());
+  EXPECT_FALSE(second.catalog_read().has_value());
+  // A query naming both never reads nor uses it.
+  LastValueLookup third("p:", Query("db", "rp"), LastValueCatalog{{"db", "other"}});
+  EXPECT_EQ(third.Commands(), (std::vector<std::vector<std::string>>{
+                                  {"SSCAN", "p:index:2:db:2:rp:m", "0", "COUNT", "1000"}}));
+}
+
 TEST(CacheLookupTest, WithoutDatabaseReadsTheCatalogAndKeepsTheQuerysPolicy) {
   LastValueQuery query = Query(std::nullopt, "rp");
   query.tags = {{"host", "h1"}};

@@ -160,6 +160,10 @@ Status RedisClient::RunOnce(std::initializer_list<std::string_view> argv, Reply*
                                 lengths.data()));
   const int saved_errno = errno;
   if (reply->get() != nullptr) return Status::Ok();
+  return Failed(saved_errno, broken);
+}
+
+Status RedisClient::Failed(int saved_errno, bool* broken) {
   // A timeout (EAGAIN from the socket's SO_RCVTIMEO) means a slow server,
   // not a broken connection: sending again would double the wait.
   *broken = context_->err == REDIS_ERR_EOF ||
@@ -224,14 +228,10 @@ Status RedisClient::PipelineOnce(std::span<const std::vector<std::string>> comma
     void* raw = nullptr;
     errno = 0;
     if (redisGetReply(context_.get(), &raw) != REDIS_OK || raw == nullptr) {
-      const int saved_errno = errno;
-      *broken = i == 0 && (context_->err == REDIS_ERR_EOF ||
-                           (context_->err == REDIS_ERR_IO && saved_errno != EAGAIN &&
-                            saved_errno != EWOULDBLOCK));
-      std::string message = context_->errstr;
-      if (message.empty()) message = "no reply";
-      context_.reset();
-      return Status::Error(message, saved_errno);
+      // Broken after a reply came: the commands before it ran, and the
+      // pipeline is not sent again.
+      bool after_a_reply = false;
+      return Failed(errno, i == 0 ? broken : &after_a_reply);
     }
     Reply reply;
     reply.reset(raw);

@@ -13,6 +13,7 @@
 
 #include "cache/json_token.h"
 #include "inflow/field_json.h"
+#include "inflow/influx_protocol.h"
 #include "inflow/line_writer.h"
 
 namespace inflow {
@@ -151,24 +152,6 @@ int ColumnOf(const ResultSeries& series, std::string_view name) {
 }
 
 }  // namespace
-
-void AppendInfluxIdentifier(std::string_view name, std::string* out) {
-  out->push_back('"');
-  for (char c : name) {
-    if (c == '"' || c == '\\') out->push_back('\\');
-    out->push_back(c);
-  }
-  out->push_back('"');
-}
-
-void AppendInfluxString(std::string_view text, std::string* out) {
-  out->push_back('\'');
-  for (char c : text) {
-    if (c == '\'' || c == '\\') out->push_back('\\');
-    out->push_back(c);
-  }
-  out->push_back('\'');
-}
 
 struct InfluxLastValueLookup::State {
   enum class Phase : uint8_t { kPolicies, kFields, kRead, kDone };

@@ -87,15 +87,28 @@ void BuildWriteRequest(const InfluxUrl& url, std::string_view database,
   AppendPost(url, target, "text/plain; charset=utf-8", body, out);
 }
 
+void AppendInfluxIdentifier(std::string_view name, std::string* out) {
+  out->push_back('"');
+  for (char c : name) {
+    if (c == '"' || c == '\\') out->push_back('\\');
+    out->push_back(c);
+  }
+  out->push_back('"');
+}
+
+void AppendInfluxString(std::string_view text, std::string* out) {
+  out->push_back('\'');
+  for (char c : text) {
+    if (c == '\'' || c == '\\') out->push_back('\\');
+    out->push_back(c);
+  }
+  out->push_back('\'');
+}
+
 void BuildCreateDatabaseRequest(const InfluxUrl& url, std::string_view database,
                                 std::string* out) {
-  // InfluxQL quotes an identifier in double quotes, with \ and " escaped.
-  std::string statement = "CREATE DATABASE \"";
-  for (char c : database) {
-    if (c == '"' || c == '\\') statement.push_back('\\');
-    statement.push_back(c);
-  }
-  statement.push_back('"');
+  std::string statement = "CREATE DATABASE ";
+  AppendInfluxIdentifier(database, &statement);
   std::string form = "q=";
   AppendPercentEncoded(statement, &form);
   AppendPost(url, "/query", "application/x-www-form-urlencoded", form, out);

@@ -40,6 +40,11 @@ void BuildWriteRequest(const InfluxUrl& url, std::string_view database,
                        std::string_view retention_policy, std::string_view body,
                        std::string* out);
 
+// InfluxQL's quoting: an identifier in double quotes, a string literal in
+// single quotes, with the quote and '\' escaped by '\'.
+void AppendInfluxIdentifier(std::string_view name, std::string* out);
+void AppendInfluxString(std::string_view text, std::string* out);
+
 // Appends to *out the request `POST /query` with `CREATE DATABASE "<database>"`
 // (which succeeds also when the database exists), basic auth and keep-alive.
 void BuildCreateDatabaseRequest(const InfluxUrl& url, std::string_view database,

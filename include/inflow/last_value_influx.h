@@ -75,11 +75,6 @@ Status LookupLastValuesInInfluxDb(const InfluxEndpoint& endpoint, const LastValu
                                   std::vector<LastValueRecord>* records,
                                   std::string* absent = nullptr);
 
-// InfluxQL's quoting: an identifier in double quotes, a string literal in
-// single quotes, with the quote and '\' escaped by '\'.
-void AppendInfluxIdentifier(std::string_view name, std::string* out);
-void AppendInfluxString(std::string_view text, std::string* out);
-
 }  // namespace inflow
 
 #endif  // INFLOW_LAST_VALUE_INFLUX_H_

@@ -124,6 +124,9 @@ class RedisClient {
   Status Retried(std::string_view name, const std::function<Status(bool*)>& once);
   Status PipelineOnce(std::span<const std::vector<std::string>> commands,
                       std::vector<RedisValue>* replies, bool* broken);
+  // After a command failed on the connection: drops it, sets *broken when
+  // the connection was broken (not a timeout), returns hiredis's error.
+  Status Failed(int saved_errno, bool* broken);
   Status RunOnce(std::initializer_list<std::string_view> argv, Reply* reply, bool* broken);
   Status Set(std::string_view key, std::string_view json, std::string_view expire_seconds);
   std::string Prefix(std::string_view command) const;

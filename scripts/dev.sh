@@ -544,6 +544,9 @@ print_daemon_howto() {
     echo 'cpu,host=dev-laptop usage_user=12.5,cores=8i' | socat -u - UNIX-CONNECT:$DEV_DIR/inflowd.sock
     curl -sG '$influx/query?pretty=true' --data-urlencode 'db=$DATABASE' \\
       --data-urlencode 'q=SELECT * FROM cpu ORDER BY time DESC LIMIT 5'
+  Its last value, from the cache in Redis (at once, also while InfluxDB is down):
+    $BUILD_DIR/inflow last cpu --tag host=dev-laptop --config $DEV_DIR/inflowd.yaml
+    curl -s 'http://$HOST:$INFLOWD_HTTP_PORT/last?measurement=cpu&tag=host:dev-laptop'
 EOF
 }
 

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <utility>
 
-#include "inflow/line_parser.h"
+#include "inflow/batch_lines.h"
 
 namespace inflow {
 
@@ -224,8 +224,7 @@ bool Delivery::GiveUpOnFront(const WriteVerdict& verdict, MonoTime now) {
   return false;
 }
 
-// Splits the front batch at the line nearest its middle. A string field may
-// hold a newline, so lines are found with the parser, not by newlines.
+// Splits the front batch at the line nearest its middle.
 void Delivery::SplitFront(const WriteVerdict& verdict, MonoTime now) {
   if (queue_.front().batch.points < 2) {
     DeadLetterFront(verdict, DeadLetterCause::kTooLarge, now);
@@ -235,20 +234,7 @@ void Delivery::SplitFront(const WriteVerdict& verdict, MonoTime now) {
   queue_.pop_front();
   // A suspect being confirmed is confirmed in both halves.
   if (confirming_ > 0) ++confirming_;
-  ParserOptions options;
-  options.max_line_bytes = first.body.size();
-  LineParser parser(options);
-  const std::string_view body = first.body;
-  size_t offset = 0;
-  for (size_t points = 0; points < first.points / 2 && offset < body.size();) {
-    size_t consumed = 0;
-    size_t newlines = 0;
-    if (parser.Parse(body.substr(offset), true, &consumed, &newlines) == ParseStatus::kPoint) {
-      ++points;
-    }
-    offset += consumed;
-    if (consumed == 0) break;
-  }
+  const size_t offset = PrefixOfPoints(first.body, first.points / 2);
   // The halves are new batches: their failures count from none, and each
   // may have the database created for it (bug 1: they inherited both).
   Entry second;

@@ -126,6 +126,7 @@ void BuildQueryRequest(const InfluxUrl& url, std::string_view database,
 WriteVerdict ClassifyWriteAnswer(const HttpResponse& answer) {
   WriteVerdict verdict;
   verdict.answered = true;
+  verdict.http_status = answer.status;
   verdict.error = ErrorText(answer.body);
   if (std::optional<std::string_view> after = answer.Header("Retry-After")) {
     // Only the delay-seconds form; an HTTP date is left to the backoff.

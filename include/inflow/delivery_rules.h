@@ -50,6 +50,8 @@ struct WriteVerdict {
   // Whether InfluxDB answered (false: no connection, a timeout, a broken
   // answer). Only answered failures can tell a bad batch from a bad server.
   bool answered = false;
+  // The answer's HTTP status; 0 without an answer.
+  int http_status = 0;
 };
 
 }  // namespace inflow

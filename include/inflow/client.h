@@ -126,7 +126,7 @@ struct ClientOptions {
   Precision precision = Precision::kSeconds;
   // Where Client::write and sessions write without a retention policy of
   // their own; empty: the database's default.
-  std::string retention_policy;
+  std::string retention_policy{};
   // How long one write or commit may take, its retries included. Failures
   // are retried as inflowd retries them (the delivery table: backoff,
   // Retry-After, a slow retry after 401/403) while the next attempt can
@@ -143,7 +143,7 @@ struct ClientOptions {
   // (its unwritten points are then lost). May be called from any thread
   // that destroys a session; must not throw. Default (empty): one line on
   // standard error.
-  std::function<void(const WriteResult&)> error_handler;
+  std::function<void(const WriteResult&)> error_handler{};
 };
 
 struct SessionOptions {
@@ -152,7 +152,7 @@ struct SessionOptions {
   size_t autocommit_every = 0;
   // The session's retention policy, for all its writes; empty: the
   // client's (ClientOptions::retention_policy).
-  std::string retention_policy;
+  std::string retention_policy{};
 };
 
 class Session;

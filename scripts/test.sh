@@ -10,10 +10,13 @@
 #   2. build-asan/  RelWithDebInfo at -O1 with -DINFLOW_SANITIZE=ON
 #                   (AddressSanitizer and UndefinedBehaviorSanitizer), then
 #                   ctest
-# Both build with warnings as errors (scripts/lib/common.sh).
+#   3. build-tsan/  the library's tests alone (integration.library: the
+#                   client shared by threads among them) with
+#                   -DINFLOW_SANITIZE_THREAD=ON (ThreadSanitizer)
+# Each builds with warnings as errors (scripts/lib/common.sh).
 #
 # Environment:
-#   INFLOW_SKIP_ASAN=1   skip stage 2 (quick local runs; CI runs it)
+#   INFLOW_SKIP_ASAN=1   skip stages 2 and 3 (quick local runs; CI runs them)
 #   INFLOW_SKIP_DEPS=1   do not check/install the Debian packages
 #   INFLOW_CTEST_JOBS=N  run N tests at once (default: the number of cores;
 #                        the integration tests start their servers on free
@@ -76,7 +79,11 @@ add_counts() {
 # A tree with no test at all is an error (--no-tests=error).
 run_ctest() {
   local build_dir=$1
-  ctest --test-dir "$build_dir" \
+  local only=()
+  if [[ -n ${STAGE_TESTS:-} ]]; then
+    only=(--tests-regex "$STAGE_TESTS")
+  fi
+  ctest --test-dir "$build_dir" "${only[@]}" \
     --output-on-failure \
     --no-tests=error \
     --timeout "${INFLOW_TEST_TIMEOUT:-300}" \
@@ -84,7 +91,9 @@ run_ctest() {
     --output-junit "$build_dir/ctest-junit.xml"
 }
 
-# run_stage NAME BUILD_DIR CMAKE_ARGS...: configure, build and test a tree,
+# run_stage NAME BUILD_DIR CMAKE_ARGS...: configure, build and test a tree
+# (only the targets in STAGE_TARGETS and the tests matching STAGE_TESTS,
+# when set),
 # recording the outcome. A failed configure or build ends the script (the
 # next stage would fail the same way); failed tests do not.
 run_stage() {
@@ -97,7 +106,8 @@ run_stage() {
     finish
   fi
   step "[$name] Building $build_dir with $(nproc) jobs"
-  if ! build_tree "$build_dir"; then
+  # shellcheck disable=SC2086 # STAGE_TARGETS is a list of target names
+  if ! build_tree "$build_dir" ${STAGE_TARGETS:-}; then
     record_stage "$name" "BUILD FAILED"
     finish
   fi
@@ -160,6 +170,7 @@ finish() {
   done
   if [[ ${INFLOW_SKIP_ASAN:-0} == 1 ]]; then
     printf '    %-12s %s\n' asan "skipped (INFLOW_SKIP_ASAN=1)"
+    printf '    %-12s %s\n' tsan "skipped (INFLOW_SKIP_ASAN=1)"
   fi
   if [[ $ANY_FAILURE -eq 0 ]]; then
     printf 'RESULT: every test passed\n'
@@ -181,6 +192,13 @@ main() {
     # faster than at -O2 -g (101 s against 40 s for the parser's test
     # table), and its reports still name files and lines.
     run_stage asan "$ROOT/build-asan" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DINFLOW_SANITIZE=ON \
+      -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG" \
+      -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG"
+    # The library is what programs share between threads; the daemon runs
+    # one loop on one thread.
+    STAGE_TARGETS="inflow_library_tests" STAGE_TESTS='^integration\.library$' \
+      run_stage tsan "$ROOT/build-tsan" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+      -DINFLOW_SANITIZE_THREAD=ON \
       -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG" \
       -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG"
   fi

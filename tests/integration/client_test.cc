@@ -236,6 +236,47 @@ TEST(ClientStoppedServerTest, ACommitAtScopeExitReportsToTheErrorHandler) {
   EXPECT_LT(took, milliseconds(1500 + 1000));
 }
 
+// As the seed's exceptions tell them apart: wrong credentials (401) and a
+// user who may not write (403), against an influxd that checks them.
+TEST(ClientAuthTest, TellsUnauthorizedFromForbidden) {
+  test::InfluxDbServer server;
+  server.enable_auth();
+  ASSERT_TRUE(server.Start().ok());
+  std::string json;
+  ASSERT_TRUE(server.Query("CREATE USER admin WITH PASSWORD 'secret' WITH ALL PRIVILEGES", "",
+                           &json).ok());
+  server.set_login("admin", "secret");
+  for (const char* statement :
+       {"CREATE DATABASE guarded", "CREATE USER reader WITH PASSWORD 'pw'",
+        "GRANT READ ON guarded TO reader"}) {
+    ASSERT_TRUE(server.Query(statement, "", &json).ok()) << statement;
+    ASSERT_EQ(json.find("\"error\""), std::string::npos) << statement << ": " << json;
+  }
+  const std::string address = server.url().substr(std::string_view("http://").size());
+  ClientOptions options;
+  options.timeout = milliseconds(3000);
+
+  const auto started = std::chrono::steady_clock::now();
+  Client wrong("http://admin:wrong@" + address + "/guarded", options);
+  WriteResult unauthorized = wrong.write("temperature", {{"value", 1.0}}, 1);
+  EXPECT_EQ(unauthorized.error, WriteError::kUnauthorized) << unauthorized.message;
+  EXPECT_NE(unauthorized.message.find("401"), std::string::npos) << unauthorized.message;
+  EXPECT_EQ(unauthorized.unwritten_points, 1u);
+  // A 401 is retried no sooner than 10 s later: past the timeout, so the
+  // write fails at once instead of waiting for the timeout.
+  EXPECT_LT(std::chrono::steady_clock::now() - started, milliseconds(3000));
+
+  Client reader("http://reader:pw@" + address + "/guarded", options);
+  WriteResult forbidden = reader.write("temperature", {{"value", 1.0}}, 1);
+  EXPECT_EQ(forbidden.error, WriteError::kForbidden) << forbidden.message;
+  EXPECT_NE(forbidden.message.find("403"), std::string::npos) << forbidden.message;
+
+  Client admin("http://admin:secret@" + address + "/guarded", options);
+  WriteResult written = admin.write("temperature", {{"value", 1.0}}, 1);
+  EXPECT_TRUE(written.ok()) << written.message;
+  EXPECT_EQ(written.written_points, 1u);
+}
+
 // 8 threads share one Client, each writing through sessions of its own.
 TEST_F(ClientTest, ThreadsSharingAClientStoreEveryPoint) {
   constexpr int kThreads = 8;

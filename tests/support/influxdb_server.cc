@@ -62,6 +62,7 @@ Status InfluxDbServer::ChoosePortsAndWriteConfig() {
   config += "\n[monitor]\n  store-enabled = false\n";
   config += "\n[http]\n  enabled = true\n  bind-address = " + Loopback(http_port_) + "\n";
   config += "  pprof-enabled = false\n  unix-socket-enabled = false\n";
+  if (auth_enabled_) config += "  auth-enabled = true\n";
   config += "\n[logging]\n  suppress-logo = true\n";
   config += "\n[ifql]\n  enabled = false\n";
   for (const char* listener : {"graphite", "collectd", "opentsdb", "udp"}) {
@@ -95,12 +96,24 @@ Status InfluxDbServer::Stop(std::chrono::milliseconds timeout) { return process_
 
 void InfluxDbServer::Kill() { process_.Kill(); }
 
+std::string InfluxDbServer::LoginParameters() const {
+  if (login_user_.empty()) return "";
+  return "&u=" + UrlEncode(login_user_) + "&p=" + UrlEncode(login_password_);
+}
+
+// InfluxDB reads u and p from the URL only, not from a form body.
+std::string InfluxDbServer::QueryTarget() const {
+  std::string target = "/query";
+  if (!login_user_.empty()) target += "?" + LoginParameters().substr(1);
+  return target;
+}
+
 Status InfluxDbServer::Query(std::string_view q, std::string_view db, std::string* json) {
   std::string form = "q=" + UrlEncode(q) + "&epoch=ns";
   if (!db.empty()) form += "&db=" + UrlEncode(db);
   HttpResponse response;
   Status status =
-      SendHttpRequest("POST", "127.0.0.1", http_port_, "/query", form,
+      SendHttpRequest("POST", "127.0.0.1", http_port_, QueryTarget(), form,
                       {{"Content-Type", "application/x-www-form-urlencoded"}}, &response);
   if (!status.ok()) return status;
   if (response.status != 200) {
@@ -116,6 +129,7 @@ Status InfluxDbServer::Write(std::string_view db, std::string_view body, std::st
   std::string target = "/write?db=" + UrlEncode(db);
   if (!precision.empty()) target += "&precision=" + UrlEncode(precision);
   if (!rp.empty()) target += "&rp=" + UrlEncode(rp);
+  target += LoginParameters();
   return SendHttpRequest("POST", "127.0.0.1", http_port_, target, body, {}, response);
 }
 

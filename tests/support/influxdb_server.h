@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "inflow/status.h"
 #include "support/http_client.h"
@@ -49,6 +50,15 @@ class InfluxDbServer {
   // the server it tried to start is not left running. If the server already
   // runs, returns an error and leaves it running.
   Status Start();
+
+  // Before the first Start: the server checks credentials (auth-enabled).
+  // Until a user exists it takes CREATE USER without any; Query and Write
+  // then log in as set_login says.
+  void enable_auth() { auth_enabled_ = true; }
+  void set_login(std::string user, std::string password) {
+    login_user_ = std::move(user);
+    login_password_ = std::move(password);
+  }
 
   // SIGTERM, then SIGKILL if the server has not exited after `timeout`.
   // Returns an error if it had to be killed. No-op if not running.
@@ -86,6 +96,9 @@ class InfluxDbServer {
                std::string_view rp, HttpResponse* response);
 
  private:
+  // "&u=...&p=..." for the login set, or nothing.
+  std::string LoginParameters() const;
+  std::string QueryTarget() const;
   Status ChoosePortsAndWriteConfig();
   Status Launch();
   bool Ping();
@@ -94,6 +107,9 @@ class InfluxDbServer {
   ChildProcess process_;
   uint16_t http_port_ = 0;
   uint16_t rpc_port_ = 0;
+  bool auth_enabled_ = false;
+  std::string login_user_;
+  std::string login_password_;
 };
 
 }  // namespace inflow::test

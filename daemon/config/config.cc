@@ -151,12 +151,16 @@ Status ReadSection(const Context& c, const YAML::Node& node, const Option<Sectio
 constexpr Option<InfluxDbConfig> kInfluxDbOptions[] = {
     {"url", "URL", kDefaultUrl,
      "InfluxDB's HTTP API. `user:pass@` gives basic auth (never logged); a path names the "
-     "database.",
+     "database. http:// only (https:// is refused: no TLS yet).",
      [](const Context& c, const YAML::Node& n, InfluxDbConfig* s) {
        std::string text;
        if (Status st = ReadString(c, n, &text); !st.ok()) return st;
        Status st = ParseInfluxUrl(text, &s->url);
-       return st.ok() ? st : Fail(c, n, st.message());
+       if (!st.ok()) return Fail(c, n, st.message());
+       // The connection speaks plain HTTP only: an https URL would send
+       // credentials and points unencrypted to a TLS port.
+       if (s->url.tls) return Fail(c, n, "https:// is not supported yet: inflowd does not speak TLS");
+       return st;
      }},
     {"database", "string", "the URL's path", "The database written to; overrides the URL's path.",
      [](const Context& c, const YAML::Node& n, InfluxDbConfig* s) {

@@ -173,6 +173,9 @@ TEST(ConfigTest, BadValuesNameTheirLineAndKey) {
             "test.yaml:6: log.level: must be one of trace, debug, info, warn, error, critical, off");
   EXPECT_EQ(Error("influxdb:\n  url: localhost:8086\n  database: d\nsessions:\n  - retention_policy: a\n"),
             "test.yaml:2: influxdb.url: InfluxDB URL must start with http:// or https://");
+  // A TLS URL is refused, not spoken to in plain HTTP (it was, before).
+  EXPECT_EQ(Error("influxdb:\n  url: https://h:8086\n  database: d\nsessions:\n  - retention_policy: a\n"),
+            "test.yaml:2: influxdb.url: https:// is not supported yet: inflowd does not speak TLS");
   EXPECT_EQ(Error("influxdb:\n  unsigned_fields: yes\n"),
             "test.yaml:2: influxdb.unsigned_fields: must be true or false");
 }

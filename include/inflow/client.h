@@ -81,8 +81,9 @@ struct RefusedLine {
 // What a write or a commit did. Points are counted three ways: written
 // (stored by InfluxDB, or handed to inflowd), refused (never to be written:
 // refused_lines says which, and why) and unwritten (kept in the session for
-// its next commit; for Client::write, not written).
-struct [[nodiscard]] WriteResult {
+// its next commit; for Client::write, not written). Session::write's may be
+// ignored, as the seed's examples do: a point it refused is the only loss.
+struct WriteResult {
   WriteError error = WriteError::kNone;
   // What went wrong and where, for people; empty when ok().
   std::string message;
@@ -170,9 +171,10 @@ class Client {
   // Writes one point at once. `timestamp` is in the client's precision
   // (or a time_point; none: now); tags are written sorted by key; an empty
   // `retention_policy` is the client's.
-  WriteResult write(std::string_view measurement, const std::vector<Field>& fields,
-                    Timestamp timestamp = {}, const std::vector<Tag>& tags = {},
-                    std::string_view retention_policy = {}) const;
+  [[nodiscard]] WriteResult write(std::string_view measurement,
+                                  const std::vector<Field>& fields, Timestamp timestamp = {},
+                                  const std::vector<Tag>& tags = {},
+                                  std::string_view retention_policy = {}) const;
 
   // A session: writes accumulated, written on commit().
   Session session(SessionOptions options = {}) const;
@@ -210,7 +212,7 @@ class Session {
 
   // Writes every pending point; with nothing pending, sends nothing. The
   // points it could not write stay pending, ahead of later writes.
-  WriteResult commit();
+  [[nodiscard]] WriteResult commit();
 
   // Points written and not yet committed (or kept by a failed commit).
   size_t pending_points() const;
